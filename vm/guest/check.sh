@@ -1,0 +1,26 @@
+#!/bin/bash
+# Runs the in-guest test suites, one after the other, and prints the
+# total as "N passed, N failed".  Exit status 0 only if every suite
+# passed.
+cd "$(dirname "$0")"
+SUITES=${*:-smoke}
+pass=0 fail=0 bad=""
+for s in $SUITES; do
+	echo "=== suite $s"
+	log=$(mktemp)
+	./$s.sh 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+	rm -f "$log"
+	if [ -z "$line" ]; then
+		echo "=== suite $s ended without a result (exit $rc)"
+		fail=$((fail + 1)); bad="$bad $s"
+		continue
+	fi
+	set -- $line
+	pass=$((pass + $1)); fail=$((fail + $3))
+	[ "$rc" = 0 ] && [ "$3" = 0 ] || bad="$bad $s"
+done
+[ -z "$bad" ] && echo "=== all suites passed" || echo "=== failed suites:$bad"
+echo "$pass passed, $fail failed"
+[ -z "$bad" ]

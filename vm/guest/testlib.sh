@@ -1,0 +1,65 @@
+# Test helpers for suites that run in the guest.  Sourced, not run.
+#
+# A suite calls `check DESCRIPTION COMMAND...` (passes when COMMAND exits
+# 0) or `check_eq DESCRIPTION EXPECTED ACTUAL`, and ends with
+# `finish`, which prints "N passed, N failed" and exits non-zero when
+# anything failed.  A failing check shows the command's output.
+
+T_PASS=0
+T_FAIL=0
+T_NUM=0
+T_LOG=$(mktemp /tmp/check.XXXXXX)
+
+_t_result() {
+	local ok=$1 desc=$2
+	T_NUM=$((T_NUM + 1))
+	if [ "$ok" = 1 ]; then
+		T_PASS=$((T_PASS + 1))
+		echo "ok $T_NUM - $desc"
+	else
+		T_FAIL=$((T_FAIL + 1))
+		echo "not ok $T_NUM - $desc"
+		sed 's/^/#   /' "$T_LOG"
+	fi
+}
+
+# check DESCRIPTION COMMAND...: pass when COMMAND succeeds.
+check() {
+	local desc=$1
+	shift
+	if "$@" >"$T_LOG" 2>&1; then _t_result 1 "$desc"; else _t_result 0 "$desc"; fi
+}
+
+# check_fails DESCRIPTION COMMAND...: pass when COMMAND fails.
+check_fails() {
+	local desc=$1
+	shift
+	if "$@" >"$T_LOG" 2>&1; then _t_result 0 "$desc"; else _t_result 1 "$desc"; fi
+}
+
+# check_eq DESCRIPTION EXPECTED ACTUAL
+check_eq() {
+	echo "expected: $2" >"$T_LOG"
+	echo "got:      $3" >>"$T_LOG"
+	if [ "$2" = "$3" ]; then _t_result 1 "$1"; else _t_result 0 "$1"; fi
+}
+
+# check_ge DESCRIPTION MIN ACTUAL: integer ACTUAL >= MIN.
+check_ge() {
+	echo "expected at least: $2" >"$T_LOG"
+	echo "got:               $3" >>"$T_LOG"
+	if [ -n "$3" ] && [ "$3" -ge "$2" ] 2>/dev/null; then
+		_t_result 1 "$1"
+	else
+		_t_result 0 "$1"
+	fi
+}
+
+# note TEXT: a comment line in the output.
+note() { echo "# $*"; }
+
+finish() {
+	rm -f "$T_LOG"
+	echo "$T_PASS passed, $T_FAIL failed"
+	[ $T_FAIL = 0 ] && [ $T_NUM -gt 0 ]
+}

@@ -1,0 +1,148 @@
+#!/bin/bash
+# Boot our kernel with the guest root under QEMU and run one command in
+# it.  The command's output streams to stdout; its exit status becomes
+# ours.  The VM always powers off: at the end of the command, on a
+# kernel panic, or when the timeout expires.
+#
+# Usage: vm/run.sh [options] [--] COMMAND...
+#   COMMAND runs in bash from the repository's top folder (read-only in
+#   the guest, at /wtsmgr/src); results go to $WTSMGR_OUT (/wtsmgr/out).
+#
+# Options:
+#   --kernel PATH    bzImage to boot (default: our build)
+#   --out DIR        host folder shared read-write as /wtsmgr/out
+#                    (default: a fresh folder under $WTSMGR_CACHE/runs)
+#   --timeout SEC    power off after SEC seconds (default 3600)
+#   --mem MB         guest memory (default 4096)
+#   --smp N          guest CPUs (default: the host's)
+#   --no-atomic      the NVMe namespace advertises no atomic writes
+#   --accel tcg|kvm  default: kvm where the CPU has vmx/svm, else tcg
+#
+# Devices in the guest:
+#   /dev/vda      root (snapshot: changes are thrown away)
+#   /dev/vdb      2 GiB virtio scratch disk (no atomic writes)
+#   /dev/nvme0n1  8 GiB NVMe namespace, 4 KiB blocks, power-fail atomic
+#                 writes up to 64 KiB (NAWUPF=15)
+#   /dev/sda      scsi_debug, 1 GiB in RAM, 4 KiB sectors, WRITE ATOMIC
+#                 up to 64 KiB, WRITE SAME with unmap
+#
+# Exit status: the command's; 124 on timeout; 125 when the guest ended
+# without recording one (panic, boot failure).
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+
+kernel=$KERNEL_DIR/bzImage
+out=
+timeout=3600
+mem=4096
+smp=$(nproc)
+atomic=1
+accel=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel=$2; shift 2;;
+	--out) out=$2; shift 2;;
+	--timeout) timeout=$2; shift 2;;
+	--mem) mem=$2; shift 2;;
+	--smp) smp=$2; shift 2;;
+	--no-atomic) atomic=0; shift;;
+	--accel) accel=$2; shift 2;;
+	--) shift; break;;
+	-*) die "unknown option $1 (see the top of $0)";;
+	*) break;;
+	esac
+done
+[ $# -gt 0 ] || die "no command given (usage: vm/run.sh [options] [--] COMMAND...)"
+[ "$(id -u)" = 0 ] || die "must run as root (chroot for sid's QEMU)"
+[ -f "$kernel" ] || die "no kernel at $kernel (run kernel/build.sh)"
+[ -f "$ROOT_DIR/root.img" ] || die "no guest root (run vm/build-root.sh)"
+case "$timeout$mem$smp" in *[!0-9]*) die "--timeout, --mem and --smp take numbers";; esac
+
+if [ -z "$accel" ]; then
+	if grep -qwE 'vmx|svm' /proc/cpuinfo && [ -w /dev/kvm ]; then
+		accel=kvm
+	else
+		accel=tcg
+	fi
+fi
+case "$accel" in
+kvm) accel_opts=(-accel kvm -cpu host);;
+tcg) accel_opts=(-accel tcg,thread=multi -cpu max);;
+*) die "--accel takes tcg or kvm";;
+esac
+
+mkdir -p "$WTSMGR_CACHE/runs" "$WTSMGR_CACHE/build"
+run=$(mktemp -d "$WTSMGR_CACHE/runs/run.XXXXXX")
+trap 'rm -rf "$run"' EXIT
+[ -n "$out" ] || out=$run/out
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+rm -f "$out/status"
+printf '%q ' "$@" > "$out/cmd"
+echo >> "$out/cmd"
+cp "$kernel" "$run/bzImage"
+truncate -s 2G "$run/scratch.img"
+truncate -s 8G "$run/nvme.img"
+
+nvme_ns="nvme-ns,drive=nvm,bus=nvme0,nsid=1,logical_block_size=4096,physical_block_size=4096"
+[ $atomic = 1 ] && nvme_ns="$nvme_ns,atomic.nawun=15,atomic.nawupf=15"
+
+append="console=ttyS0 root=/dev/vda rw init=/sbin/wtsmgr-init panic=-1 oops=panic"
+append="$append loglevel=4 nokaslr"
+append="$append scsi_debug.dev_size_mb=1024 scsi_debug.sector_size=4096"
+append="$append scsi_debug.atomic_wr=1 scsi_debug.atomic_wr_gran=1"
+append="$append scsi_debug.atomic_wr_align=1 scsi_debug.atomic_wr_max_length=16"
+append="$append scsi_debug.lbpws=1"
+
+# Inside the sid root (QEMU 11.1), under a private mount namespace so the
+# bind mounts vanish with it.
+M=/wtsmgr
+qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot
+	"${accel_opts[@]}" -smp "$smp" -m "$mem"
+	-serial stdio -monitor none
+	-kernel $M/run/bzImage -append "$append"
+	-drive file=$M/root.img,if=virtio,format=raw,snapshot=on,readonly=off
+	-drive file=$M/run/scratch.img,if=virtio,format=raw,cache=unsafe
+	-drive file=$M/run/nvme.img,if=none,id=nvm,format=raw,cache=unsafe
+	-device nvme,id=nvme0,serial=wtsmgr0
+	-device "$nvme_ns"
+	-virtfs local,path=$M/src,mount_tag=src,security_model=none,readonly=on
+	-virtfs local,path=$M/build,mount_tag=build,security_model=none,readonly=on
+	-virtfs local,path=$M/out,mount_tag=out,security_model=none)
+
+log "booting $(cat "$KERNEL_DIR/kernel.release" 2>/dev/null || basename "$kernel") ($accel, $smp CPUs, ${mem} MB, timeout ${timeout}s)"
+export WTSMGR_SRC_HOST=$REPO WTSMGR_BUILD_HOST=$WTSMGR_CACHE/build
+export WTSMGR_OUT_HOST=$out WTSMGR_RUN_HOST=$run WTSMGR_IMG_HOST=$ROOT_DIR/root.img
+start=$(now)
+rc=0
+timeout --foreground -k 10 "$timeout" \
+unshare --mount --propagation private bash -c '
+	set -e
+	root=$1 M=$2; shift 2
+	mount -t tmpfs wtsmgr "$root$M"
+	for d in src build out run; do mkdir "$root$M/$d"; done
+	touch "$root$M/root.img"
+	mount --bind "$WTSMGR_SRC_HOST" "$root$M/src"
+	mount --bind "$WTSMGR_BUILD_HOST" "$root$M/build"
+	mount --bind "$WTSMGR_OUT_HOST" "$root$M/out"
+	mount --bind "$WTSMGR_RUN_HOST" "$root$M/run"
+	mount --bind -o ro "$WTSMGR_IMG_HOST" "$root$M/root.img"
+	mount --rbind /dev "$root/dev"
+	mount -t proc proc "$root/proc"
+	exec chroot "$root" "$@"' \
+	bash "$ROOT_DIR/dir" "$M" "${qemu[@]}" </dev/null |
+	tr -d '\r' || rc=$?
+
+if [ $rc = 124 ]; then
+	log "timeout: the guest was stopped after ${timeout}s"
+	exit 124
+elif [ $rc != 0 ]; then
+	log "QEMU failed (exit $rc)"
+	exit 125
+elif [ ! -s "$out/status" ]; then
+	log "the guest ended without recording an exit status (panic or boot failure?)"
+	exit 125
+fi
+status=$(cat "$out/status")
+log "guest finished in $(elapsed "$start") with exit status $status"
+exit "$status"

@@ -93,8 +93,8 @@ t=$(now)
 ccache -z >/dev/null
 export KBUILD_BUILD_USER=wtsmgr KBUILD_BUILD_HOST=wtsmgr
 run_with_progress "$KERNEL_DIR/build.log" "kernel build" \
-	make -C "$SRC" O="$OBJ" -j"$JOBS" CC="ccache gcc" bzImage
-release=$(make -s -C "$SRC" O="$OBJ" kernelrelease)
+	make -C "$SRC" O="$OBJ" -j"$JOBS" CC="ccache gcc" LOCALVERSION= bzImage
+release=$(make -s -C "$SRC" O="$OBJ" LOCALVERSION= kernelrelease)
 cp "$OBJ/arch/x86/boot/bzImage" "$KERNEL_DIR/bzImage.tmp"
 mv "$KERNEL_DIR/bzImage.tmp" "$KERNEL_DIR/bzImage"
 echo "$release" > "$KERNEL_DIR/kernel.release"

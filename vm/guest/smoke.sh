@@ -49,10 +49,16 @@ check "fallocate(FALLOC_FL_WRITE_ZEROES) of 16 MiB on ext4" \
 note "PostgreSQL 18 on ext4 (bigalloc) on NVMe"
 PGDATA=$MNT/pgdata
 mkdir -p $PGDATA && chown postgres: $PGDATA
+PGLOG=/tmp/smoke-postgres.log
 pg() { runuser -u postgres -- "$@"; }
+pg_start() {
+	pg pg_ctl -D $PGDATA -w -t 120 -l $PGLOG \
+		-o "-k /tmp -c listen_addresses=''" start && return 0
+	cat $PGLOG
+	return 1
+}
 check "initdb" pg initdb -D $PGDATA --no-sync -A trust
-check "start" pg pg_ctl -D $PGDATA -w -t 120 -l $MNT/pg.log \
-	-o "-k /tmp -c listen_addresses=''" start
+check "start" pg_start
 check "pgbench -i" pg pgbench -h /tmp -i -s 1 postgres
 out=$(pg pgbench -h /tmp -T 10 -c 2 postgres 2>&1)
 tps=$(echo "$out" | sed -n 's/^tps = \([0-9]*\).*/\1/p')

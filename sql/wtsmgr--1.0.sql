@@ -103,3 +103,6 @@ AS 'MODULE_PATHNAME', 'wtsmgr_stats_reset_sql'
 LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
 
 REVOKE ALL ON FUNCTION wtsmgr_stats_reset() FROM PUBLIC;
+
+-- Anybody may look; only superusers may probe or reset (see above).
+GRANT SELECT ON wtsmgr_status, wtsmgr_locations, wtsmgr_stats TO PUBLIC;

@@ -82,13 +82,13 @@ wtsmgr_fpw_startup(void)
 	/* Not proven: full_page_writes must be on. */
 	if (wtsmgr_effective_mode != WTSMGR_MODE_ATOMIC)
 	{
-		if (wtsmgr_mode == WTSMGR_MODE_ATOMIC && !wtsmgr_kernel_writethrough)
+		if (wtsmgr_mode != WTSMGR_MODE_OFF && !wtsmgr_kernel_writethrough)
 			snprintf(wtsmgr_fpw_reason, sizeof(wtsmgr_fpw_reason),
 					 "the kernel has no buffered write-through (RWF_WRITETHROUGH)");
 		else
 			snprintf(wtsmgr_fpw_reason, sizeof(wtsmgr_fpw_reason),
 					 "wtsmgr.mode is %s, not atomic",
-					 wtsmgr_mode_name(wtsmgr_effective_mode));
+					 wtsmgr_mode_name(wtsmgr_mode));
 	}
 	else
 	{

@@ -69,9 +69,36 @@ wtsmgr_mode_name(int mode)
 	return "unknown";
 }
 
+/*
+ * A misspelt enum value in postgresql.conf only draws a WARNING when the
+ * custom parameter is defined, and the default is used.  For these
+ * parameters that would be unsafe (a typo for "off" would mean "atomic"),
+ * so the server refuses to start instead.
+ */
+static void
+check_placeholder(const char *name, const struct config_enum_entry *options)
+{
+	const char *value = GetConfigOption(name, true, false);
+
+	if (value == NULL)
+		return;
+	for (const struct config_enum_entry *e = options; e->name; e++)
+		if (pg_strcasecmp(value, e->name) == 0)
+			return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for parameter \"%s\": \"%s\"", name, value),
+			 errhint("Available values: %s.",
+					 options == mode_options ? "off, writethrough, atomic" :
+					 "auto, keep")));
+}
+
 static void
 define_gucs(void)
 {
+	check_placeholder("wtsmgr.mode", mode_options);
+	check_placeholder("wtsmgr.full_page_writes", fpw_policy_options);
+
 	DefineCustomEnumVariable("wtsmgr.mode",
 							 "How relation data pages are written.",
 							 "off writes them as PostgreSQL does, writethrough "

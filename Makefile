@@ -1,28 +1,48 @@
 # wtsmgr: top-level Makefile.
 #
+# Harness (vm/harness.mk; needs root, runs on the host):
 #   make check   build what is missing, boot our kernel under QEMU and run
-#                every test suite in the guest (needs root)
+#                every test suite in the guest
 #   make bench   the main job: pgbench comparison on our kernel
 #   make kernel  build the guest kernel only
 #   make root    build the guest root only
 #   make vm CMD="..."   boot the guest and run CMD in it
+#
+# The PostgreSQL extension (PGXS, against the PostgreSQL that pg_config
+# names; run as a user other than root for the tests):
+#   make [PG_CONFIG=.../pg_config]
+#   make install
+#   make installcheck    pg_regress (temporary instance) and TAP tests
 
-.PHONY: check bench kernel root vm setup
+HARNESS_GOALS = check bench setup kernel root vm
 
-check:
-	vm/check.sh $(SUITES)
+ifneq ($(filter $(HARNESS_GOALS),$(MAKECMDGOALS)),)
+include vm/harness.mk
+else
 
-bench:
-	@echo "make bench: not yet (issue: the main job, pgbench comparison)"
+MODULE_big = wtsmgr
+OBJS = \
+	src/wtsmgr.o \
+	src/rebind.o \
+	src/write_path.o \
+	src/probe.o \
+	src/fpw.o \
+	src/stats.o \
+	src/sql_funcs.o
 
-setup:
-	vm/setup-host.sh
+EXTENSION = wtsmgr
+DATA = sql/wtsmgr--1.0.sql
+PGFILEDESC = "wtsmgr - atomic write-through data writes for PostgreSQL"
 
-kernel: setup
-	kernel/build.sh
+PG_CPPFLAGS = -I$(srcdir)/include
 
-root: setup
-	vm/build-root.sh
+REGRESS = wtsmgr_guc wtsmgr_status wtsmgr_probe wtsmgr_stats
+REGRESS_OPTS = --temp-config=$(srcdir)/test/regress.conf \
+	--temp-instance=./tmp_check_regress
+TAP_TESTS = 1
 
-vm:
-	vm/run.sh -- $(or $(CMD),uname -a)
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+endif

@@ -1,0 +1,135 @@
+/*-------------------------------------------------------------------------
+ *
+ * wtsmgr.h
+ *	  Declarations shared by the files of the wtsmgr extension.
+ *
+ * include/wtsmgr.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef WTSMGR_H
+#define WTSMGR_H
+
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "datatype/timestamp.h"
+
+/*
+ * The write classification relies on wait event numbers, which change
+ * between major versions, and the full_page_writes veto on the layout of
+ * core GUC records.  Both have been checked for 18 only.
+ */
+#define WTSMGR_SUPPORTED_MAJOR	18
+
+/* wtsmgr.mode */
+typedef enum WtsmgrMode
+{
+	WTSMGR_MODE_OFF,
+	WTSMGR_MODE_WRITETHROUGH,
+	WTSMGR_MODE_ATOMIC,
+} WtsmgrMode;
+
+/* wtsmgr.full_page_writes */
+typedef enum WtsmgrFpwPolicy
+{
+	WTSMGR_FPW_AUTO,
+	WTSMGR_FPW_KEEP,
+} WtsmgrFpwPolicy;
+
+/* GUC variables (wtsmgr.c) */
+extern int	wtsmgr_mode;
+extern int	wtsmgr_fpw_policy;
+extern bool wtsmgr_wal_write_zeroes;
+
+/* What the write path really does, decided at startup (wtsmgr.c) */
+extern int	wtsmgr_effective_mode;
+extern bool wtsmgr_kernel_writethrough;
+extern const char *wtsmgr_mode_name(int mode);
+
+/*
+ * probe.c: one location (PGDATA or a tablespace directory) and what was
+ * found there.
+ */
+typedef struct WtsmgrLocation
+{
+	char		tablespace[64]; /* "pg_default" or the tablespace OID */
+	char		path[1024];
+	bool		has_device;		/* st_dev names a block device in sysfs */
+	unsigned int dev_major;
+	unsigned int dev_minor;
+	char		dev_name[64];	/* e.g. "nvme0n1p1", "" when unknown */
+	/* statx(STATX_WRITE_ATOMIC) on a file there */
+	uint32		unit_min;
+	uint32		unit_max;
+	uint32		unit_max_opt;
+	/* the device's queue limits from sysfs, -1 when unknown */
+	int64		dev_atomic_unit_min;
+	int64		dev_atomic_unit_max;
+	int64		dev_atomic_max_bytes;
+	bool		file_created;	/* the probe file could be created */
+	bool		writethrough_ok;	/* pwritev2(RWF_WRITETHROUGH) worked */
+	int			writethrough_errno;
+	bool		atomic_ok;		/* pwritev2(RWF_WRITETHROUGH|RWF_ATOMIC) */
+	int			atomic_errno;
+	bool		limits_ok;		/* BLCKSZ within [unit_min, unit_max] */
+	bool		probe_ok;		/* all of the above */
+	char		reason[256];
+} WtsmgrLocation;
+
+extern void wtsmgr_probe_path(const char *path, WtsmgrLocation *loc);
+extern void wtsmgr_probe_startup(void);
+extern bool wtsmgr_probe_new_tablespaces(char *reason, size_t reasonlen);
+extern int	wtsmgr_nlocations;
+extern WtsmgrLocation *wtsmgr_locations;
+
+/* fpw.c */
+extern bool wtsmgr_atomic_proven;
+extern char wtsmgr_fpw_reason[512];
+extern void wtsmgr_fpw_startup(void);
+extern void wtsmgr_fpw_install_veto(void);
+extern void wtsmgr_utility_init(void);
+
+/* rebind.c */
+extern const char *wtsmgr_write_path_method;
+extern int	wtsmgr_rebound_slots;
+extern void wtsmgr_take_over_writes(void);
+
+/* write_path.c: the replacements and the real functions behind them */
+extern ssize_t (*wtsmgr_real_pwrite) (int fd, const void *buf, size_t n,
+									  off_t offset);
+extern ssize_t (*wtsmgr_real_pwritev) (int fd, const struct iovec *iov,
+									   int iovcnt, off_t offset);
+extern int	(*wtsmgr_real_posix_fallocate) (int fd, off_t offset, off_t len);
+extern ssize_t wtsmgr_pwrite(int fd, const void *buf, size_t n, off_t offset);
+extern ssize_t wtsmgr_pwritev(int fd, const struct iovec *iov, int iovcnt,
+							  off_t offset);
+extern int	wtsmgr_posix_fallocate(int fd, off_t offset, off_t len);
+
+/* stats.c: counters in shared memory, per backend type */
+typedef enum WtsmgrCounter
+{
+	WTSMGR_C_ATOMIC_WRITES,		/* pwritev2(WT|ATOMIC) calls, one a page */
+	WTSMGR_C_ATOMIC_BYTES,
+	WTSMGR_C_WT_WRITES,			/* pwritev2(WT) calls */
+	WTSMGR_C_WT_BYTES,
+	WTSMGR_C_PASS_WRITES,		/* data writes passed through unchanged */
+	WTSMGR_C_PASS_BYTES,
+	WTSMGR_C_ATOMIC_FAILURES,	/* atomic writes refused by the kernel */
+	WTSMGR_C_EXTEND_ZEROES,		/* relation extension by write-zeroes */
+	WTSMGR_C_EXTEND_FALLBACK,	/* ... by posix_fallocate after all */
+	WTSMGR_C_WAL_SEG_ZEROES,	/* WAL segments zeroed by write-zeroes */
+	WTSMGR_C_WAL_SEG_FALLBACK,	/* WAL segments zero-filled after all */
+	WTSMGR_C_WAL_ZEROES_BYTES,
+	WTSMGR_NCOUNTERS
+} WtsmgrCounter;
+
+extern void wtsmgr_stats_init(void);
+extern void wtsmgr_count(WtsmgrCounter c, uint64 value);
+extern bool wtsmgr_log_wal_fallback_once(void);
+extern bool wtsmgr_stats_available(void);
+extern uint64 wtsmgr_stats_get(int backend_type, int counter);
+extern TimestampTz wtsmgr_stats_reset_time(void);
+extern void wtsmgr_stats_reset(void);
+
+#endif							/* WTSMGR_H */

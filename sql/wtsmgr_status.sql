@@ -1,0 +1,50 @@
+--
+-- wtsmgr_status and wtsmgr_locations
+--
+-- Values that depend on the kernel (write-through and atomic support) are
+-- not shown; their consistency is checked instead.
+
+\d wtsmgr_status
+\d wtsmgr_locations
+
+SELECT mode, write_path, full_page_writes_policy, atomic_proven,
+       full_page_writes, wal_write_zeroes
+  FROM wtsmgr_status;
+
+-- write-through mode is used exactly when the kernel supports it
+SELECT effective_mode = CASE WHEN kernel_writethrough THEN 'writethrough'
+                             ELSE 'off' END AS effective_mode_follows_kernel,
+       full_page_writes = current_setting('full_page_writes')::boolean
+         AS full_page_writes_matches_setting,
+       full_page_writes_reason LIKE '%not atomic%'
+         OR full_page_writes_reason LIKE '%no buffered write-through%'
+         AS reason_explains
+  FROM wtsmgr_status;
+
+-- PGDATA is the first location probed at startup
+SELECT tablespace, path = current_setting('data_directory') AS is_pgdata,
+       file_created
+  FROM wtsmgr_locations;
+
+-- every probe result is consistent
+SELECT probe_ok = (writethrough_ok AND limits_ok AND atomic_ok) AS ok_consistent,
+       limits_ok = (atomic_unit_min > 0
+                    AND atomic_unit_min <= current_setting('block_size')::int
+                    AND atomic_unit_max >= current_setting('block_size')::int)
+         AS limits_consistent,
+       device_number ~ '^[0-9]+:[0-9]+$' AS has_device_number,
+       reason <> '' AS has_reason
+  FROM wtsmgr_locations;
+
+-- the kernel support in the status is what the PGDATA probe found
+SELECT s.kernel_writethrough = l.writethrough_ok AS agrees
+  FROM wtsmgr_status s, wtsmgr_locations l
+ WHERE l.tablespace = 'pg_default';
+
+-- a tablespace created now is allowed (full_page_writes is on) but was
+-- not probed at startup
+SET allow_in_place_tablespaces = on;
+CREATE TABLESPACE wtsmgr_ts LOCATION '';
+SELECT count(*) FROM wtsmgr_locations WHERE tablespace <> 'pg_default';
+DROP TABLESPACE wtsmgr_ts;
+RESET allow_in_place_tablespaces;

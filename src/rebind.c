@@ -1,0 +1,332 @@
+/*-------------------------------------------------------------------------
+ *
+ * rebind.c
+ *	  Take over the server's pwrite, pwritev and posix_fallocate calls.
+ *
+ * PostgreSQL has no hook on its file writes.  When the server headers
+ * declare one (the core patch in contrib_wtsmgr/ adds file_pwritev_hook
+ * and wal_segment_init_hook), it is used.  Otherwise the postgres
+ * executable's own relocation slots for the three libc functions are
+ * rebound to our replacements: the executable calls them through its PLT,
+ * which jumps through these slots.  This is done in the postmaster before
+ * any child exists, so every server process inherits it.
+ *
+ * With full RELRO (Debian builds with -z now -z relro) the slots are
+ * read-only after start-up: the page is made writable, the slot written
+ * and the page made read-only again.  Each slot must hold libc's function
+ * before (or, with lazy binding, a PLT stub of the executable) and ours
+ * after; anything else is an unknown layout, and the server refuses to
+ * start rather than run half rerouted.
+ *
+ * src/rebind.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <link.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "wtsmgr.h"
+
+const char *wtsmgr_write_path_method = "none";
+int			wtsmgr_rebound_slots = 0;
+
+#ifdef PG_HAVE_FILE_PWRITEV_HOOK
+
+/*
+ * The core hook: FileWriteV hands us every relation file write with its
+ * wait event, XLogFileInitInternal the zero-fill of a new WAL segment.
+ * Not compiled against a patched server yet.
+ */
+void
+wtsmgr_take_over_writes(void)
+{
+	file_pwritev_hook = wtsmgr_file_pwritev;
+	wal_segment_init_hook = wtsmgr_wal_segment_init;
+	wtsmgr_write_path_method = "hook";
+}
+
+#else							/* !PG_HAVE_FILE_PWRITEV_HOOK */
+
+#if defined(__x86_64__)
+#define R_JUMP_SLOT R_X86_64_JUMP_SLOT
+#define R_GLOB_DAT	R_X86_64_GLOB_DAT
+#elif defined(__aarch64__)
+#define R_JUMP_SLOT R_AARCH64_JUMP_SLOT
+#define R_GLOB_DAT	R_AARCH64_GLOB_DAT
+#else
+#define WTSMGR_NO_REBIND 1
+#endif
+
+typedef struct RebindTarget
+{
+	const char *names[3];		/* symbol names that may be used */
+	void	   *libc;			/* libc's function, as this library sees it */
+	void	   *replacement;
+	bool		required;
+	int			nslots;			/* slots found */
+	void	  **slots[4];
+} RebindTarget;
+
+#ifndef WTSMGR_NO_REBIND
+
+typedef struct MainProgram
+{
+	ElfW(Addr)	base;
+	const ElfW(Phdr) *phdr;
+	int			phnum;
+	bool		found;
+} MainProgram;
+
+static int
+find_main_program(struct dl_phdr_info *info, size_t size, void *data)
+{
+	MainProgram *mp = data;
+
+	if ((unsigned long) info->dlpi_phdr != getauxval(AT_PHDR))
+		return 0;
+	mp->base = info->dlpi_addr;
+	mp->phdr = info->dlpi_phdr;
+	mp->phnum = info->dlpi_phnum;
+	mp->found = true;
+	return 1;
+}
+
+/*
+ * Dynamic-section pointers: the dynamic loader may or may not have
+ * relocated them in place.
+ */
+static const void *
+dyn_ptr(const MainProgram *mp, ElfW(Addr) value)
+{
+	return (const void *) (value < mp->base ? value + mp->base : value);
+}
+
+static void
+scan_relocations(const MainProgram *mp, const ElfW(Rela) *rel, size_t size,
+				 const ElfW(Sym) *symtab, const char *strtab,
+				 RebindTarget *targets, int ntargets)
+{
+	for (size_t i = 0; i < size / sizeof(ElfW(Rela)); i++)
+	{
+		unsigned long type = ELF64_R_TYPE(rel[i].r_info);
+		const char *name;
+
+		if (type != R_JUMP_SLOT && type != R_GLOB_DAT)
+			continue;
+		name = strtab + symtab[ELF64_R_SYM(rel[i].r_info)].st_name;
+		for (int t = 0; t < ntargets; t++)
+		{
+			RebindTarget *tg = &targets[t];
+
+			for (int n = 0; n < lengthof(tg->names) && tg->names[n]; n++)
+				if (strcmp(name, tg->names[n]) == 0 &&
+					tg->nslots < lengthof(tg->slots))
+					tg->slots[tg->nslots++] =
+						(void **) (mp->base + rel[i].r_offset);
+		}
+	}
+}
+
+static bool
+in_range(const void *p, ElfW(Addr) start, ElfW(Addr) len)
+{
+	return (ElfW(Addr)) p >= start && (ElfW(Addr)) p < start + len;
+}
+
+#endif							/* !WTSMGR_NO_REBIND */
+
+static void
+refuse(const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("wtsmgr could not take over the server's write calls"),
+			 errdetail("%s", detail),
+			 errhint("This postgres executable has a layout wtsmgr does not know. Remove wtsmgr from \"shared_preload_libraries\" to start the server without it.")));
+}
+
+void
+wtsmgr_take_over_writes(void)
+{
+#ifdef WTSMGR_NO_REBIND
+	refuse("Rebinding is implemented for x86_64 and aarch64 only.");
+#else
+	RebindTarget targets[] = {
+		{{"pwrite", "pwrite64", NULL}, (void *) pwrite,
+		(void *) wtsmgr_pwrite, true},
+		{{"pwritev", "pwritev64", NULL}, (void *) pwritev,
+		(void *) wtsmgr_pwritev, true},
+		{{"posix_fallocate", "posix_fallocate64", NULL},
+			(void *) posix_fallocate, (void *) wtsmgr_posix_fallocate, false},
+	};
+	MainProgram mp = {0};
+	const ElfW(Dyn) *dyn = NULL;
+	const ElfW(Sym) *symtab = NULL;
+	const char *strtab = NULL;
+	const ElfW(Rela) *jmprel = NULL,
+			   *rela = NULL;
+	size_t		pltrelsz = 0,
+				relasz = 0;
+	long		pltrel = DT_RELA;
+	ElfW(Addr)	relro_start = 0,
+				relro_len = 0,
+				image_start = ~(ElfW(Addr)) 0,
+				image_end = 0;
+	long		pagesize = sysconf(_SC_PAGESIZE);
+	char		detail[512];
+
+	dl_iterate_phdr(find_main_program, &mp);
+	if (!mp.found)
+		refuse("The main program was not found among the loaded objects.");
+
+	for (int i = 0; i < mp.phnum; i++)
+	{
+		const ElfW(Phdr) *ph = &mp.phdr[i];
+
+		if (ph->p_type == PT_DYNAMIC)
+			dyn = (const ElfW(Dyn) *) (mp.base + ph->p_vaddr);
+		else if (ph->p_type == PT_GNU_RELRO)
+		{
+			relro_start = mp.base + ph->p_vaddr;
+			relro_len = ph->p_memsz;
+		}
+		else if (ph->p_type == PT_LOAD)
+		{
+			image_start = Min(image_start, mp.base + ph->p_vaddr);
+			image_end = Max(image_end, mp.base + ph->p_vaddr + ph->p_memsz);
+		}
+	}
+	if (dyn == NULL)
+		refuse("The postgres executable has no dynamic section.");
+
+	for (; dyn->d_tag != DT_NULL; dyn++)
+	{
+		switch (dyn->d_tag)
+		{
+			case DT_SYMTAB:
+				symtab = dyn_ptr(&mp, dyn->d_un.d_ptr);
+				break;
+			case DT_STRTAB:
+				strtab = dyn_ptr(&mp, dyn->d_un.d_ptr);
+				break;
+			case DT_JMPREL:
+				jmprel = dyn_ptr(&mp, dyn->d_un.d_ptr);
+				break;
+			case DT_PLTRELSZ:
+				pltrelsz = dyn->d_un.d_val;
+				break;
+			case DT_PLTREL:
+				pltrel = dyn->d_un.d_val;
+				break;
+			case DT_RELA:
+				rela = dyn_ptr(&mp, dyn->d_un.d_ptr);
+				break;
+			case DT_RELASZ:
+				relasz = dyn->d_un.d_val;
+				break;
+		}
+	}
+	if (symtab == NULL || strtab == NULL || pltrel != DT_RELA)
+		refuse("The postgres executable's dynamic section lacks a symbol table or RELA relocations.");
+
+	if (jmprel)
+		scan_relocations(&mp, jmprel, pltrelsz, symtab, strtab,
+						 targets, lengthof(targets));
+	if (rela)
+		scan_relocations(&mp, rela, relasz, symtab, strtab,
+						 targets, lengthof(targets));
+
+	/* Check everything before changing anything. */
+	for (int t = 0; t < lengthof(targets); t++)
+	{
+		RebindTarget *tg = &targets[t];
+
+		if (tg->nslots == 0 && tg->required)
+		{
+			snprintf(detail, sizeof(detail),
+					 "No relocation slot for %s was found in the postgres executable.",
+					 tg->names[0]);
+			refuse(detail);
+		}
+		for (int s = 0; s < tg->nslots; s++)
+		{
+			void	   *cur = *tg->slots[s];
+
+			if (!in_range(tg->slots[s], image_start, image_end - image_start))
+			{
+				snprintf(detail, sizeof(detail),
+						 "The slot for %s at %p lies outside the executable.",
+						 tg->names[0], (void *) tg->slots[s]);
+				refuse(detail);
+			}
+			/* libc's function, or a lazy-binding stub in the executable */
+			if (cur != tg->libc &&
+				!in_range(cur, image_start, image_end - image_start))
+			{
+				Dl_info		info;
+				const char *what = "unknown";
+
+				if (dladdr(cur, &info) && info.dli_sname)
+					what = info.dli_sname;
+				snprintf(detail, sizeof(detail),
+						 "The slot for %s holds %p (%s), not libc's %s at %p: another library may have rebound it already.",
+						 tg->names[0], cur, what, tg->names[0], tg->libc);
+				refuse(detail);
+			}
+		}
+	}
+
+	wtsmgr_real_pwrite = targets[0].libc;
+	wtsmgr_real_pwritev = targets[1].libc;
+	wtsmgr_real_posix_fallocate = targets[2].libc;
+
+	for (int t = 0; t < lengthof(targets); t++)
+	{
+		RebindTarget *tg = &targets[t];
+
+		for (int s = 0; s < tg->nslots; s++)
+		{
+			void	  **slot = tg->slots[s];
+			void	   *page = (void *) ((ElfW(Addr)) slot & ~(pagesize - 1));
+			bool		relro = in_range(slot, relro_start, relro_len);
+
+			if (relro &&
+				mprotect(page, pagesize, PROT_READ | PROT_WRITE) != 0)
+			{
+				snprintf(detail, sizeof(detail),
+						 "mprotect of the slot for %s failed: %s",
+						 tg->names[0], strerror(errno));
+				refuse(detail);
+			}
+			__atomic_store_n(slot, tg->replacement, __ATOMIC_SEQ_CST);
+			if (relro && mprotect(page, pagesize, PROT_READ) != 0)
+			{
+				snprintf(detail, sizeof(detail),
+						 "mprotect back to read-only of the slot for %s failed: %s",
+						 tg->names[0], strerror(errno));
+				refuse(detail);
+			}
+			if (*slot != tg->replacement)
+			{
+				snprintf(detail, sizeof(detail),
+						 "The slot for %s does not hold wtsmgr's function after the write.",
+						 tg->names[0]);
+				refuse(detail);
+			}
+			wtsmgr_rebound_slots++;
+		}
+	}
+	wtsmgr_write_path_method = "got";
+	elog(DEBUG1, "wtsmgr: rebound %d relocation slots of the postgres executable",
+		 wtsmgr_rebound_slots);
+#endif							/* WTSMGR_NO_REBIND */
+}
+
+#endif							/* PG_HAVE_FILE_PWRITEV_HOOK */

@@ -1,0 +1,199 @@
+/*-------------------------------------------------------------------------
+ *
+ * sql_funcs.c
+ *	  SQL-callable functions: status, locations, probe, statistics.
+ *
+ * src/sql_funcs.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xlog.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "wtsmgr.h"
+
+PG_FUNCTION_INFO_V1(wtsmgr_status);
+PG_FUNCTION_INFO_V1(wtsmgr_locations_sql);
+PG_FUNCTION_INFO_V1(wtsmgr_probe);
+PG_FUNCTION_INFO_V1(wtsmgr_stats_sql);
+PG_FUNCTION_INFO_V1(wtsmgr_stats_reset_sql);
+
+/*
+ * The library is in every process of a server that preloads it; when it
+ * was not preloaded, _PG_init refuses to load it at all.  This guards the
+ * functions against a library that was loaded some other way anyway.
+ */
+static void
+check_loaded(void)
+{
+	if (wtsmgr_nlocations == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("wtsmgr must be loaded via \"shared_preload_libraries\""),
+				 errhint("Add wtsmgr to \"shared_preload_libraries\" in postgresql.conf and restart the server.")));
+}
+
+Datum
+wtsmgr_status(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[9];
+	bool		nulls[9] = {0};
+	int			i = 0;
+
+	check_loaded();
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	values[i++] = CStringGetTextDatum(wtsmgr_mode_name(wtsmgr_mode));
+	values[i++] = CStringGetTextDatum(wtsmgr_mode_name(wtsmgr_effective_mode));
+	values[i++] = BoolGetDatum(wtsmgr_kernel_writethrough);
+	values[i++] = CStringGetTextDatum(wtsmgr_write_path_method);
+	values[i++] = CStringGetTextDatum(wtsmgr_fpw_policy == WTSMGR_FPW_AUTO ?
+									  "auto" : "keep");
+	values[i++] = BoolGetDatum(wtsmgr_atomic_proven);
+	values[i++] = BoolGetDatum(fullPageWrites);
+	values[i++] = CStringGetTextDatum(wtsmgr_fpw_reason);
+	values[i++] = BoolGetDatum(wtsmgr_wal_write_zeroes);
+	Assert(i == lengthof(values));
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+#define LOCATION_COLS 16
+
+/* One location as a row; the first column is the tablespace. */
+static void
+location_values(const WtsmgrLocation *loc, Datum *values, bool *nulls)
+{
+	int			i = 0;
+
+	memset(nulls, 0, LOCATION_COLS * sizeof(bool));
+	values[i++] = CStringGetTextDatum(loc->tablespace);
+	values[i++] = CStringGetTextDatum(loc->path);
+	if (loc->has_device)
+		values[i++] = CStringGetTextDatum(loc->dev_name);
+	else
+		nulls[i++] = true;
+	values[i++] = CStringGetTextDatum(psprintf("%u:%u", loc->dev_major,
+											   loc->dev_minor));
+	values[i++] = Int64GetDatum(loc->unit_min);
+	values[i++] = Int64GetDatum(loc->unit_max);
+	values[i++] = Int64GetDatum(loc->unit_max_opt);
+#define NULLABLE_INT(v) \
+	do { if ((v) < 0) nulls[i++] = true; else values[i++] = Int64GetDatum(v); } while (0)
+	NULLABLE_INT(loc->dev_atomic_unit_min);
+	NULLABLE_INT(loc->dev_atomic_unit_max);
+	NULLABLE_INT(loc->dev_atomic_max_bytes);
+#undef NULLABLE_INT
+	values[i++] = BoolGetDatum(loc->file_created);
+	values[i++] = BoolGetDatum(loc->writethrough_ok);
+	values[i++] = BoolGetDatum(loc->limits_ok);
+	values[i++] = BoolGetDatum(loc->atomic_ok);
+	values[i++] = BoolGetDatum(loc->probe_ok);
+	values[i++] = CStringGetTextDatum(loc->reason);
+	Assert(i == LOCATION_COLS);
+}
+
+/* The probes made at startup: PGDATA and every tablespace. */
+Datum
+wtsmgr_locations_sql(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	check_loaded();
+	InitMaterializedSRF(fcinfo, 0);
+	for (int l = 0; l < wtsmgr_nlocations; l++)
+	{
+		Datum		values[LOCATION_COLS];
+		bool		nulls[LOCATION_COLS];
+
+		location_values(&wtsmgr_locations[l], values, nulls);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
+							 values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* Probe a directory now (superuser: it writes a file there). */
+Datum
+wtsmgr_probe(PG_FUNCTION_ARGS)
+{
+	char	   *path = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	WtsmgrLocation loc;
+	TupleDesc	tupdesc;
+	Datum		values[LOCATION_COLS];
+	bool		nulls[LOCATION_COLS];
+
+	check_loaded();
+	if (!is_absolute_path(path))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("wtsmgr: probe location must be an absolute path")));
+	if (strlen(path) >= sizeof(loc.path) - 64)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("wtsmgr: probe location is too long")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	wtsmgr_probe_path(path, &loc);
+	location_values(&loc, values, nulls);
+	/* no tablespace column */
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values + 1,
+													  nulls + 1)));
+}
+
+/* One row per backend type with any activity. */
+Datum
+wtsmgr_stats_sql(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	check_loaded();
+	if (!wtsmgr_stats_available())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("wtsmgr shared memory is not initialised")));
+	InitMaterializedSRF(fcinfo, 0);
+	for (int t = 0; t < BACKEND_NUM_TYPES; t++)
+	{
+		Datum		values[WTSMGR_NCOUNTERS + 2];
+		bool		nulls[WTSMGR_NCOUNTERS + 2] = {0};
+		bool		any = false;
+
+		for (int c = 0; c < WTSMGR_NCOUNTERS; c++)
+		{
+			uint64		v = wtsmgr_stats_get(t, c);
+
+			any |= (v != 0);
+			values[c + 1] = Int64GetDatum((int64) v);
+		}
+		if (!any)
+			continue;
+		values[0] = CStringGetTextDatum(GetBackendTypeDesc((BackendType) t));
+		values[WTSMGR_NCOUNTERS + 1] =
+			TimestampTzGetDatum(wtsmgr_stats_reset_time());
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
+							 values, nulls);
+	}
+	return (Datum) 0;
+}
+
+Datum
+wtsmgr_stats_reset_sql(PG_FUNCTION_ARGS)
+{
+	check_loaded();
+	if (!wtsmgr_stats_available())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("wtsmgr shared memory is not initialised")));
+	wtsmgr_stats_reset();
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,202 @@
+/*-------------------------------------------------------------------------
+ *
+ * wtsmgr.c
+ *	  Module initialisation and configuration of the wtsmgr extension.
+ *
+ * wtsmgr routes PostgreSQL's relation page writes through buffered
+ * atomic write-through (pwritev2 with RWF_WRITETHROUGH | RWF_ATOMIC),
+ * zeroes new WAL segments with fallocate(FALLOC_FL_WRITE_ZEROES), and
+ * turns full_page_writes off only when atomic writes have been proven on
+ * every location that holds relation data.
+ *
+ * Everything is set up in the postmaster, from _PG_init, before any child
+ * process exists: the children inherit the write path, the probe results
+ * and the full_page_writes decision.  The library therefore works only
+ * from shared_preload_libraries.
+ *
+ * src/wtsmgr.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+#include "wtsmgr.h"
+
+#if PG_VERSION_NUM / 10000 != WTSMGR_SUPPORTED_MAJOR
+#define WTSMGR_UNSUPPORTED_MAJOR 1
+#endif
+
+PG_MODULE_MAGIC_EXT(.name = "wtsmgr",.version = "1.0");
+
+/* GUC variables */
+int			wtsmgr_mode = WTSMGR_MODE_ATOMIC;
+int			wtsmgr_fpw_policy = WTSMGR_FPW_AUTO;
+bool		wtsmgr_wal_write_zeroes = true;
+
+/* Decided at startup */
+int			wtsmgr_effective_mode = WTSMGR_MODE_OFF;
+bool		wtsmgr_kernel_writethrough = false;
+
+static const struct config_enum_entry mode_options[] = {
+	{"off", WTSMGR_MODE_OFF, false},
+	{"writethrough", WTSMGR_MODE_WRITETHROUGH, false},
+	{"atomic", WTSMGR_MODE_ATOMIC, false},
+	{NULL, 0, false}
+};
+
+static const struct config_enum_entry fpw_policy_options[] = {
+	{"auto", WTSMGR_FPW_AUTO, false},
+	{"keep", WTSMGR_FPW_KEEP, false},
+	{NULL, 0, false}
+};
+
+const char *
+wtsmgr_mode_name(int mode)
+{
+	switch (mode)
+	{
+		case WTSMGR_MODE_OFF:
+			return "off";
+		case WTSMGR_MODE_WRITETHROUGH:
+			return "writethrough";
+		case WTSMGR_MODE_ATOMIC:
+			return "atomic";
+	}
+	return "unknown";
+}
+
+/*
+ * A misspelt enum value in postgresql.conf only draws a WARNING when the
+ * custom parameter is defined, and the default is used.  For these
+ * parameters that would be unsafe (a typo for "off" would mean "atomic"),
+ * so the server refuses to start instead.
+ */
+static void
+check_placeholder(const char *name, const struct config_enum_entry *options)
+{
+	const char *value = GetConfigOption(name, true, false);
+
+	if (value == NULL)
+		return;
+	for (const struct config_enum_entry *e = options; e->name; e++)
+		if (pg_strcasecmp(value, e->name) == 0)
+			return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for parameter \"%s\": \"%s\"", name, value),
+			 errhint("Available values: %s.",
+					 options == mode_options ? "off, writethrough, atomic" :
+					 "auto, keep")));
+}
+
+static void
+define_gucs(void)
+{
+	check_placeholder("wtsmgr.mode", mode_options);
+	check_placeholder("wtsmgr.full_page_writes", fpw_policy_options);
+
+	DefineCustomEnumVariable("wtsmgr.mode",
+							 "How relation data pages are written.",
+							 "off writes them as PostgreSQL does, writethrough "
+							 "with RWF_WRITETHROUGH, atomic with RWF_WRITETHROUGH "
+							 "and RWF_ATOMIC, one page at a time.",
+							 &wtsmgr_mode,
+							 WTSMGR_MODE_ATOMIC,
+							 mode_options,
+							 PGC_POSTMASTER,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("wtsmgr.full_page_writes",
+							 "Whether wtsmgr manages full_page_writes.",
+							 "auto turns full_page_writes off at startup when "
+							 "atomic writes are proven on every tablespace, and "
+							 "keeps it on otherwise; keep leaves it as configured.",
+							 &wtsmgr_fpw_policy,
+							 WTSMGR_FPW_AUTO,
+							 fpw_policy_options,
+							 PGC_POSTMASTER,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("wtsmgr.wal_write_zeroes",
+							 "Zeroes new WAL segments with FALLOC_FL_WRITE_ZEROES.",
+							 "Falls back to writing zeroes where the file system "
+							 "or device does not support it.",
+							 &wtsmgr_wal_write_zeroes,
+							 true,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("wtsmgr");
+}
+
+/*
+ * Decide what the write path does, from the configured mode and what the
+ * probe of PGDATA found out about the kernel.
+ */
+static void
+decide_mode(void)
+{
+	WtsmgrLocation *pgdata = &wtsmgr_locations[0];
+
+	wtsmgr_kernel_writethrough = pgdata->writethrough_ok;
+	if (!pgdata->writethrough_ok && pgdata->file_created &&
+		(pgdata->writethrough_errno == EOPNOTSUPP ||
+		 pgdata->writethrough_errno == EINVAL))
+	{
+		/* the kernel does not know the flag */
+		wtsmgr_effective_mode = WTSMGR_MODE_OFF;
+		if (wtsmgr_mode != WTSMGR_MODE_OFF)
+			ereport(LOG,
+					(errmsg("wtsmgr: the kernel has no buffered write-through, so data writes pass through unchanged and full_page_writes stays on"),
+					 errdetail("pwritev2 with RWF_WRITETHROUGH in \"%s\" failed: %s.",
+							   pgdata->path,
+							   strerror(pgdata->writethrough_errno))));
+		return;
+	}
+
+	wtsmgr_effective_mode = wtsmgr_mode;
+}
+
+void
+_PG_init(void)
+{
+	if (!process_shared_preload_libraries_in_progress)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("wtsmgr must be loaded via \"shared_preload_libraries\""),
+				 errdetail("wtsmgr takes over the server's data writes in the postmaster, before any other process starts."),
+				 errhint("Add wtsmgr to \"shared_preload_libraries\" in postgresql.conf, restart the server, then run CREATE EXTENSION wtsmgr.")));
+
+#ifdef WTSMGR_UNSUPPORTED_MAJOR
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("wtsmgr does not support PostgreSQL %d",
+					PG_VERSION_NUM / 10000),
+			 errdetail("wtsmgr has been checked against PostgreSQL %d only: it depends on its wait event numbers and GUC records.",
+					   WTSMGR_SUPPORTED_MAJOR)));
+#endif
+
+	define_gucs();
+
+	/* Find out what the kernel and the file systems can do */
+	wtsmgr_probe_startup();
+	decide_mode();
+
+	/* Decide on full_page_writes, then guard the decision */
+	wtsmgr_fpw_startup();
+	wtsmgr_fpw_install_veto();
+	wtsmgr_utility_init();
+
+	/* Shared memory for the statistics */
+	wtsmgr_stats_init();
+
+	/* Last: from now on every write of the server goes through us */
+	wtsmgr_take_over_writes();
+}

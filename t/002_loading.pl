@@ -1,0 +1,46 @@
+# Loading: without shared_preload_libraries CREATE EXTENSION fails with a
+# clear message; misspelt settings keep the server from starting.
+use strict;
+use warnings FATAL => 'all';
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('loading');
+$node->init;
+$node->start;
+
+my ($ret, $stdout, $stderr) =
+  $node->psql('postgres', 'CREATE EXTENSION wtsmgr');
+isnt($ret, 0, 'CREATE EXTENSION without preloading fails');
+like(
+	$stderr,
+	qr/wtsmgr must be loaded via "shared_preload_libraries"/,
+	'the error says how it must be loaded');
+like($stderr, qr/HINT:  Add wtsmgr to "shared_preload_libraries"/,
+	'the hint says where');
+
+($ret, $stdout, $stderr) = $node->psql('postgres', q(LOAD 'wtsmgr'));
+isnt($ret, 0, 'LOAD fails too');
+is($node->safe_psql('postgres', 'SELECT 1'), '1', 'the server is fine');
+$node->stop;
+
+# Misspelt values: the server refuses to start
+my $n = 0;
+foreach my $setting ("wtsmgr.mode = 'atomc'", "wtsmgr.full_page_writes = 'of'")
+{
+	my $bad = PostgreSQL::Test::Cluster->new("bad" . $n++);
+	$bad->init;
+	$bad->append_conf('postgresql.conf',
+		"shared_preload_libraries = 'wtsmgr'\n$setting\n");
+	my $started = $bad->start(fail_ok => 1);
+	ok(!$started, "server does not start with $setting");
+	my $log = slurp_file($bad->logfile);
+	like($log, qr/invalid value for parameter "wtsmgr\.[a-z_]+"/,
+		'the log names the parameter');
+	like($log, qr/HINT:  Available values: /, 'with the valid values');
+	$bad->stop if $started;
+}
+
+done_testing();

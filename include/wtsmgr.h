@@ -13,7 +13,19 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "access/xlog.h"
 #include "datatype/timestamp.h"
+#include "storage/fd.h"
+
+/*
+ * A server patched with contrib_wtsmgr/postgresql-18-write-hooks.patch
+ * declares file_pwritev_hook (fd.h) and wal_segment_init_hook (xlog.h):
+ * the write path is then installed as these hooks instead of by rebinding
+ * the executable's calls to libc.  The patch adds both or neither.
+ */
+#if defined(PG_HAVE_FILE_PWRITEV_HOOK) != defined(PG_HAVE_WAL_SEGMENT_INIT_HOOK)
+#error "the server declares only one of file_pwritev_hook and wal_segment_init_hook"
+#endif
 
 /*
  * The write classification relies on wait event numbers, which change
@@ -95,16 +107,26 @@ extern const char *wtsmgr_write_path_method;
 extern int	wtsmgr_rebound_slots;
 extern void wtsmgr_take_over_writes(void);
 
-/* write_path.c: the replacements and the real functions behind them */
-extern ssize_t (*wtsmgr_real_pwrite) (int fd, const void *buf, size_t n,
-									  off_t offset);
+/*
+ * write_path.c: the write path, entered through the core hooks or through
+ * replacements of the libc functions; the real libc functions behind it.
+ */
 extern ssize_t (*wtsmgr_real_pwritev) (int fd, const struct iovec *iov,
 									   int iovcnt, off_t offset);
+#ifdef PG_HAVE_FILE_PWRITEV_HOOK
+extern ssize_t wtsmgr_file_pwritev(int fd, const struct iovec *iov,
+								   int iovcnt, off_t offset,
+								   uint32 wait_event_info);
+extern ssize_t wtsmgr_wal_segment_init(int fd, size_t size);
+#else
+extern ssize_t (*wtsmgr_real_pwrite) (int fd, const void *buf, size_t n,
+									  off_t offset);
 extern int	(*wtsmgr_real_posix_fallocate) (int fd, off_t offset, off_t len);
 extern ssize_t wtsmgr_pwrite(int fd, const void *buf, size_t n, off_t offset);
 extern ssize_t wtsmgr_pwritev(int fd, const struct iovec *iov, int iovcnt,
 							  off_t offset);
 extern int	wtsmgr_posix_fallocate(int fd, off_t offset, off_t len);
+#endif
 
 /* stats.c: counters in shared memory, per backend type */
 typedef enum WtsmgrCounter

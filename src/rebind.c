@@ -1,15 +1,19 @@
 /*-------------------------------------------------------------------------
  *
  * rebind.c
- *	  Take over the server's pwrite, pwritev and posix_fallocate calls.
+ *	  Take over the server's data writes and WAL segment zero-fill.
  *
- * PostgreSQL has no hook on its file writes.  When the server headers
- * declare one (the core patch in contrib_wtsmgr/ adds file_pwritev_hook
- * and wal_segment_init_hook), it is used.  Otherwise the postgres
- * executable's own relocation slots for the three libc functions are
- * rebound to our replacements: the executable calls them through its PLT,
- * which jumps through these slots.  This is done in the postmaster before
- * any child exists, so every server process inherits it.
+ * Stock PostgreSQL has no hook on its file writes.  When the server
+ * headers declare them (the core patch in contrib_wtsmgr/ adds
+ * file_pwritev_hook and wal_segment_init_hook), the hooks are installed.
+ * Relation extension by posix_fallocate then stays PostgreSQL's own: the
+ * patch has no hook there (see contrib_wtsmgr/README.md).
+ *
+ * Otherwise the postgres executable's own relocation slots for pwrite,
+ * pwritev and posix_fallocate are rebound to our replacements: the
+ * executable calls them through its PLT, which jumps through these slots.
+ * Either is done in the postmaster before any child exists, so every
+ * server process inherits it.
  *
  * With full RELRO (Debian builds with -z now -z relro) the slots are
  * read-only after start-up: the page is made writable, the slot written
@@ -40,16 +44,26 @@ int			wtsmgr_rebound_slots = 0;
 #ifdef PG_HAVE_FILE_PWRITEV_HOOK
 
 /*
- * The core hook: FileWriteV hands us every relation file write with its
+ * The core hooks: FileWriteV hands us every relation file write with its
  * wait event, XLogFileInitInternal the zero-fill of a new WAL segment.
- * Not compiled against a patched server yet.
+ * Both replace the write itself, so they cannot be chained: another
+ * library that holds them already is an error, as is a slot rebound by
+ * another library below.
  */
 void
 wtsmgr_take_over_writes(void)
 {
+	if (file_pwritev_hook != NULL || wal_segment_init_hook != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("wtsmgr could not take over the server's write calls"),
+				 errdetail("Another library in \"shared_preload_libraries\" has installed file_pwritev_hook or wal_segment_init_hook already."),
+				 errhint("Remove that library or wtsmgr from \"shared_preload_libraries\".")));
+
 	file_pwritev_hook = wtsmgr_file_pwritev;
 	wal_segment_init_hook = wtsmgr_wal_segment_init;
 	wtsmgr_write_path_method = "hook";
+	elog(DEBUG1, "wtsmgr: installed file_pwritev_hook and wal_segment_init_hook");
 }
 
 #else							/* !PG_HAVE_FILE_PWRITEV_HOOK */

@@ -1,10 +1,14 @@
 /*-------------------------------------------------------------------------
  *
  * write_path.c
- *	  The replacements for pwrite, pwritev and posix_fallocate.
+ *	  The write path: what becomes of each write of the server.
  *
- * PostgreSQL sets *my_wait_event_info right before each of its I/O calls,
- * so the wait event tells us what a write is:
+ * It is entered through the core hooks file_pwritev_hook and
+ * wal_segment_init_hook when the server has them (rebind.c), and through
+ * replacements for pwrite, pwritev and posix_fallocate otherwise.  Either
+ * way the wait event of the write tells us what it is (the hook receives
+ * it; the replacements read *my_wait_event_info, which PostgreSQL sets
+ * right before each of its I/O calls):
  *	- DATA_FILE_WRITE / DATA_FILE_EXTEND: relation data (md.c), written
  *	  per BLCKSZ page with pwritev2(RWF_WRITETHROUGH | RWF_ATOMIC) in
  *	  atomic mode, with RWF_WRITETHROUGH in writethrough mode, unchanged
@@ -36,12 +40,14 @@
 #include "wtsmgr.h"
 #include "wtsmgr_uapi.h"
 
-ssize_t		(*wtsmgr_real_pwrite) (int fd, const void *buf, size_t n,
-								   off_t offset) = pwrite;
 ssize_t		(*wtsmgr_real_pwritev) (int fd, const struct iovec *iov,
 									int iovcnt, off_t offset) = pwritev;
+#ifndef PG_HAVE_FILE_PWRITEV_HOOK
+ssize_t		(*wtsmgr_real_pwrite) (int fd, const void *buf, size_t n,
+								   off_t offset) = pwrite;
 int			(*wtsmgr_real_posix_fallocate) (int fd, off_t offset,
 											off_t len) = posix_fallocate;
+#endif
 
 /* Largest number of pieces one page may be made of in a caller's iovec. */
 #define MAX_PAGE_PIECES 32
@@ -275,18 +281,15 @@ iov_all_zero(const struct iovec *iov, int iovcnt)
 }
 
 /*
- * Zero-fill of a new WAL segment (XLogFileInitInternal, 1 MB a call).
- * Returns -2 when the caller should do the real write.
+ * Zero len bytes of a new WAL segment at offset with
+ * fallocate(FALLOC_FL_WRITE_ZEROES).  Returns len, or -1 with errno set;
+ * -2 when the caller should write the zeroes itself.
  */
 static ssize_t
-wal_init_write_zeroes(int fd, const struct iovec *iov, int iovcnt,
-					  off_t offset)
+wal_write_zeroes(int fd, off_t offset, size_t len)
 {
-	size_t		total = iov_total(iov, iovcnt);
-
-	if (!wtsmgr_wal_write_zeroes || total == 0 ||
-		offset % 4096 != 0 || total % 4096 != 0 ||
-		!iov_all_zero(iov, iovcnt))
+	if (!wtsmgr_wal_write_zeroes || len == 0 ||
+		offset % 4096 != 0 || len % 4096 != 0)
 		return -2;
 
 	/* The rest of a segment whose first call fell back falls back too. */
@@ -295,12 +298,12 @@ wal_init_write_zeroes(int fd, const struct iovec *iov, int iovcnt,
 	else if (fd == wal_fallback_fd)
 		return -2;
 
-	if (fallocate(fd, FALLOC_FL_WRITE_ZEROES, offset, total) == 0)
+	if (fallocate(fd, FALLOC_FL_WRITE_ZEROES, offset, len) == 0)
 	{
 		if (offset == 0)
 			wtsmgr_count(WTSMGR_C_WAL_SEG_ZEROES, 1);
-		wtsmgr_count(WTSMGR_C_WAL_ZEROES_BYTES, total);
-		return total;
+		wtsmgr_count(WTSMGR_C_WAL_ZEROES_BYTES, len);
+		return len;
 	}
 	if (errno != EOPNOTSUPP && errno != EINVAL)
 		return -1;
@@ -322,16 +325,19 @@ wal_init_write_zeroes(int fd, const struct iovec *iov, int iovcnt,
 	return -2;
 }
 
-ssize_t
-wtsmgr_pwritev(int fd, const struct iovec *iov, int iovcnt, off_t offset)
+/*
+ * Every write of the server that we see, with the wait event that says
+ * what it is.
+ */
+static ssize_t
+classified_writev(int fd, const struct iovec *iov, int iovcnt, off_t offset,
+				  uint32 ev)
 {
-	uint32		ev = *my_wait_event_info;
-
 	if (is_data_write(ev))
 		return data_writev(fd, iov, iovcnt, offset);
-	if (ev == WAIT_EVENT_WAL_INIT_WRITE)
+	if (ev == WAIT_EVENT_WAL_INIT_WRITE && iov_all_zero(iov, iovcnt))
 	{
-		ssize_t		r = wal_init_write_zeroes(fd, iov, iovcnt, offset);
+		ssize_t		r = wal_write_zeroes(fd, offset, iov_total(iov, iovcnt));
 
 		if (r != -2)
 			return r;
@@ -339,27 +345,51 @@ wtsmgr_pwritev(int fd, const struct iovec *iov, int iovcnt, off_t offset)
 	return wtsmgr_real_pwritev(fd, iov, iovcnt, offset);
 }
 
+#ifdef PG_HAVE_FILE_PWRITEV_HOOK
+
+/*
+ * file_pwritev_hook: FileWriteV() hands us every write of relation data,
+ * and of the other files it writes.
+ */
+ssize_t
+wtsmgr_file_pwritev(int fd, const struct iovec *iov, int iovcnt,
+					off_t offset, uint32 wait_event_info)
+{
+	return classified_writev(fd, iov, iovcnt, offset, wait_event_info);
+}
+
+/*
+ * wal_segment_init_hook: the zero-fill of a new WAL segment, all of it at
+ * once; 0 lets PostgreSQL write the zeroes.
+ */
+ssize_t
+wtsmgr_wal_segment_init(int fd, size_t size)
+{
+	ssize_t		r = wal_write_zeroes(fd, 0, size);
+
+	return r == -2 ? 0 : r;
+}
+
+#else							/* !PG_HAVE_FILE_PWRITEV_HOOK */
+
+/*
+ * The replacements for the libc functions: the wait event is read from
+ * *my_wait_event_info, which PostgreSQL sets right before each call.
+ */
+ssize_t
+wtsmgr_pwritev(int fd, const struct iovec *iov, int iovcnt, off_t offset)
+{
+	return classified_writev(fd, iov, iovcnt, offset, *my_wait_event_info);
+}
+
 ssize_t
 wtsmgr_pwrite(int fd, const void *buf, size_t n, off_t offset)
 {
 	uint32		ev = *my_wait_event_info;
+	struct iovec iov = {.iov_base = unconstify(void *, buf),.iov_len = n};
 
 	if (is_data_write(ev) || ev == WAIT_EVENT_WAL_INIT_WRITE)
-	{
-		struct iovec iov;
-
-		iov.iov_base = unconstify(void *, buf);
-		iov.iov_len = n;
-		if (is_data_write(ev))
-			return data_writev(fd, &iov, 1, offset);
-		else
-		{
-			ssize_t		r = wal_init_write_zeroes(fd, &iov, 1, offset);
-
-			if (r != -2)
-				return r;
-		}
-	}
+		return classified_writev(fd, &iov, 1, offset, ev);
 	return wtsmgr_real_pwrite(fd, buf, n, offset);
 }
 
@@ -388,3 +418,5 @@ wtsmgr_posix_fallocate(int fd, off_t offset, off_t len)
 	}
 	return wtsmgr_real_posix_fallocate(fd, offset, len);
 }
+
+#endif							/* PG_HAVE_FILE_PWRITEV_HOOK */

@@ -38,15 +38,6 @@ like(
 	qr/no buffered write-through/,
 	'status gives the reason');
 
-# The core hooks are used when the server's headers declare them (patched
-# with contrib_wtsmgr/postgresql-18-write-hooks.patch), rebinding otherwise.
-my $hooks = slurp_file(
-	$node->config_data('--includedir-server') . '/storage/fd.h') =~
-  /^#define PG_HAVE_FILE_PWRITEV_HOOK\b/m;
-is( $node->safe_psql('postgres', 'SELECT write_path FROM wtsmgr_status'),
-	$hooks ? 'hook' : 'got',
-	$hooks ? 'the core hooks are installed' : 'write calls were rebound');
-
 my $log = slurp_file($node->logfile);
 my @why = ($log =~ /LOG:  wtsmgr: the kernel has no buffered write-through/g);
 is(scalar @why, 1, 'one LOG line says why');

@@ -1,5 +1,7 @@
 # Loading: without shared_preload_libraries CREATE EXTENSION fails with a
-# clear message; misspelt settings keep the server from starting.
+# clear message; misspelt settings keep the server from starting; when
+# preloaded, the writes are taken over by the core hooks or by rebinding,
+# as the server's headers say.
 use strict;
 use warnings FATAL => 'all';
 
@@ -42,5 +44,20 @@ foreach my $setting ("wtsmgr.mode = 'atomc'", "wtsmgr.full_page_writes = 'of'")
 	like($log, qr/HINT:  Available values: /, 'with the valid values');
 	$bad->stop if $started;
 }
+
+# The core hooks are used when the server's headers declare them (patched
+# with contrib_wtsmgr/postgresql-18-write-hooks.patch), rebinding otherwise.
+my $pre = PostgreSQL::Test::Cluster->new('preloaded');
+$pre->init;
+$pre->append_conf('postgresql.conf', "shared_preload_libraries = 'wtsmgr'\n");
+$pre->start;
+$pre->safe_psql('postgres', 'CREATE EXTENSION wtsmgr');
+my $hooks =
+  slurp_file($pre->config_data('--includedir-server') . '/storage/fd.h') =~
+  /^#define PG_HAVE_FILE_PWRITEV_HOOK\b/m;
+is( $pre->safe_psql('postgres', 'SELECT write_path FROM wtsmgr_status'),
+	$hooks ? 'hook' : 'got',
+	$hooks ? 'the core hooks are installed' : 'write calls were rebound');
+$pre->stop;
 
 done_testing();

@@ -7,14 +7,20 @@
 #
 # Usage: kernel/build.sh [--force-config]
 # Output: $WTSMGR_CACHE/kernel/bzImage and kernel.release beside it.
+#
+# KERNEL_VARIANT=NAME KERNEL_FRAGMENT=FILE kernel/build.sh builds the same
+# tree with another fragment into obj-NAME/, bzImage-NAME and
+# kernel.release-NAME (for example a kernel without our configuration,
+# to show that the smoke test notices).
 set -euo pipefail
 . "$(dirname "$0")/../vm/lib/common.sh"
 
 TARBALL=${KERNEL_TARBALL:-$(ls /usr/src/linux-source-7.3.tar.xz 2>/dev/null || true)}
 [ -n "$TARBALL" ] || die "linux-source-7.3 is not installed (run vm/setup-host.sh)"
 SRC=$KERNEL_DIR/src
-OBJ=$KERNEL_DIR/obj
-FRAGMENT=$REPO/kernel/config/wtsmgr.config
+VARIANT=${KERNEL_VARIANT:+-$KERNEL_VARIANT}
+OBJ=$KERNEL_DIR/obj$VARIANT
+FRAGMENT=${KERNEL_FRAGMENT:-$REPO/kernel/config/wtsmgr.config}
 SERIES_DIR=$REPO/kernel/patches
 JOBS=${JOBS:-$(nproc)}
 t0=$(now)
@@ -92,12 +98,12 @@ fi
 t=$(now)
 ccache -z >/dev/null
 export KBUILD_BUILD_USER=wtsmgr KBUILD_BUILD_HOST=wtsmgr
-run_with_progress "$KERNEL_DIR/build.log" "kernel build" \
+run_with_progress "$KERNEL_DIR/build$VARIANT.log" "kernel build" \
 	make -C "$SRC" O="$OBJ" -j"$JOBS" CC="ccache gcc" LOCALVERSION= bzImage
 release=$(make -s -C "$SRC" O="$OBJ" LOCALVERSION= kernelrelease)
-cp "$OBJ/arch/x86/boot/bzImage" "$KERNEL_DIR/bzImage.tmp"
-mv "$KERNEL_DIR/bzImage.tmp" "$KERNEL_DIR/bzImage"
-echo "$release" > "$KERNEL_DIR/kernel.release"
+cp "$OBJ/arch/x86/boot/bzImage" "$KERNEL_DIR/bzImage$VARIANT.tmp"
+mv "$KERNEL_DIR/bzImage$VARIANT.tmp" "$KERNEL_DIR/bzImage$VARIANT"
+echo "$release" > "$KERNEL_DIR/kernel.release$VARIANT"
 hits=$(ccache -s 2>/dev/null | awk '/Hits:/ {print $2 "/" $4; exit}')
 log "built $release in $(elapsed "$t") (ccache hits ${hits:-?}); total $(elapsed "$t0")"
-log "bzImage: $KERNEL_DIR/bzImage"
+log "bzImage: $KERNEL_DIR/bzImage$VARIANT"

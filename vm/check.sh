@@ -1,22 +1,44 @@
 #!/bin/bash
 # "make check": set up the host, build what is missing (kernel, guest
-# root, test programs), boot our kernel and run the test suites in the
-# guest.  Prints the time of each step.
+# root, test programs, extension), then run the test suites:
+#   host:   the extension's pg_regress and TAP tests natively in the sid
+#           root on the host's stock kernel (its fallback path);
+#   contrib: PostgreSQL 18.6 with our core write hooks, built in the sid
+#           root with the module as contrib/wtsmgr, and the same tests;
+#   guest:  every in-guest suite on our kernel under QEMU.
+# Prints the time of each step, then the total "N passed, N failed" as
+# the last line.  Exit status 0 only if every suite passed.
 #
-# Usage: vm/check.sh [SUITE...]    (default: every suite)
+# Usage: vm/check.sh [GUEST_SUITE...]   (default: every guest suite)
+#   CHECK_HOST=0     skip the host suite
+#   CHECK_CONTRIB=0  skip the in-tree build (about 10 minutes cold)
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
 t0=$(now)
+TIMES=()
 step() {
-	local name=$1 t
+	local name=$1 t rc=0
 	shift
 	t=$(now)
 	log "== $name"
-	"$@"
+	"$@" || rc=$?
 	TIMES+=("$(printf '%-14s %s' "$name" "$(elapsed "$t")")")
+	return $rc
 }
-TIMES=()
+
+# result LOG: the "P F" counts of the last summary line in LOG, or
+# "0 1" when there is none (the suite died).
+result() {
+	local line
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1)
+	if [ -n "$line" ]; then
+		set -- $line
+		echo "$1 $3"
+	else
+		echo "0 1"
+	fi
+}
 
 step setup "$REPO/vm/setup-host.sh"
 step kernel "$REPO/kernel/build.sh"
@@ -25,13 +47,32 @@ build_tests() {
 	mkdir -p "$WTSMGR_CACHE/build"
 	cp "$KERNEL_DIR/kernel.release" "$WTSMGR_CACHE/build/kernel.release"
 	"$REPO/vm/chroot.sh" make -s -C kernel/tests O=/wtsmgr/build/kernel-tests
+	"$REPO/vm/build-extension.sh"
 }
-step tests-build build_tests
-rc=0
-step guest "$REPO/vm/run.sh" --timeout "${CHECK_TIMEOUT:-3000}" -- \
-	vm/guest/check.sh "$@" || rc=$?
+step build-tests build_tests
 
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+failed=""
+if [ "${CHECK_HOST:-1}" != 0 ]; then
+	step host-tests bash -c '"$1" vm/extension-check.sh 2>&1 | tee "$2"; exit ${PIPESTATUS[0]}' \
+		bash "$REPO/vm/chroot.sh" "$logs/host" || failed="$failed host"
+fi
+if [ "${CHECK_CONTRIB:-1}" != 0 ]; then
+	step contrib-tests bash -c '"$1" 2>&1 | tee "$2"; exit ${PIPESTATUS[0]}' \
+		bash "$REPO/contrib_wtsmgr/build.sh" "$logs/contrib" || failed="$failed contrib"
+fi
+step guest-tests bash -c '"$1" --timeout "$2" -- vm/guest/check.sh "${@:4}" 2>&1 | tee "$3"; exit ${PIPESTATUS[0]}' \
+	bash "$REPO/vm/run.sh" "${CHECK_TIMEOUT:-3000}" "$logs/guest" "$@" || failed="$failed guest"
+
+pass=0 fail=0
+for f in "$logs"/*; do
+	read -r p f_ < <(result "$f")
+	pass=$((pass + p)); fail=$((fail + f_))
+done
 log "times:"
 for t in "${TIMES[@]}"; do log "  $t"; done
 log "  total          $(elapsed "$t0")"
-exit $rc
+[ -z "$failed" ] && log "all passed" || log "failed:$failed"
+echo "$pass passed, $fail failed"
+[ -z "$failed" ] && [ "$fail" = 0 ]

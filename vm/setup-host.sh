@@ -51,7 +51,7 @@ fi
 # Host packages: kernel build (from bookworm), kernel source from
 # trixie-backports, debootstrap (trixie's knows sid's current layout).
 HOST_PKGS="build-essential bc bison flex libelf-dev libssl-dev cpio
-	ccache xz-utils rsync e2fsprogs python3 git"
+	ccache xz-utils rsync e2fsprogs python3 git bzip2 patch"
 BP_PKGS="linux-source-7.3"
 TRIXIE_PKGS="debootstrap"
 

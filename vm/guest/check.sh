@@ -3,7 +3,7 @@
 # total as "N passed, N failed".  Exit status 0 only if every suite
 # passed.
 cd "$(dirname "$0")"
-SUITES=${*:-smoke}
+SUITES=${*:-smoke writethrough extension}
 pass=0 fail=0 bad=""
 for s in $SUITES; do
 	echo "=== suite $s"

@@ -33,7 +33,12 @@ check "mkfs.xfs" mkfs.xfs -f -q $NVME
 check "mount xfs" mount -t xfs $NVME $MNT
 touch $MNT/f
 check "statx: xfs admits 16 KiB atomic writes" $BIN/statx_atomic --min-max 16384 $MNT/f
-note "xfs: $($BIN/statx_atomic $MNT/f 2>&1)"
+xfs_awu=$($BIN/statx_atomic $MNT/f 2>&1)
+note "xfs: $xfs_awu"
+# Beyond the hardware unit xfs falls back to copy-on-write (software)
+# atomic writes; unit_max_opt is what the device does itself.
+opt=$(echo "$xfs_awu" | sed -n 's/.*unit_max_opt=\([0-9]*\).*/\1/p')
+check_ge "statx: xfs hardware atomic unit (unit_max_opt) >= 16384" 16384 "$opt"
 umount $MNT
 
 note "ext4 (bigalloc, 16 KiB clusters) on NVMe"

@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * wt: tests of buffered write-through (RWF_WRITETHROUGH), run in the
+ * guest by vm/guest/writethrough.sh.  Each subcommand is one test: it
+ * prints what it checked and exits 0 when everything held, 1 when
+ * something did not (with the reason), 2 on a usage or setup error.
+ *
+ *   wt readback FILE BLOCKDEV   data is in the page cache and on the device
+ *                               when pwritev2 returns
+ *   wt granularity FILE DISK    a 4 KiB write into a large dirty folio
+ *                               sends 4 KiB; the rest stays dirty
+ *   wt errors FILE OTHERFS_FILE the EOPNOTSUPP / EINVAL / EAGAIN cases
+ *   wt uring FILE BLOCKDEV      io_uring, queue depth 32
+ *
+ * The device is read with O_DIRECT on the block device at the extents
+ * FIEMAP reports (without FIEMAP_FLAG_SYNC), so writeback of the file
+ * cannot make a missing write-through look like a successful one.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <liburing.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "wtsmgr_uapi.h"
+
+static int failures;
+
+/* Report a failure; past the tenth, only count them (see the summary). */
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (++failures > 10)
+		return;
+	va_start(ap, fmt);
+	fputs("FAIL: ", stdout);
+	vprintf(fmt, ap);
+	fputc('\n', stdout);
+	va_end(ap);
+	if (failures == 10)
+		puts("(further failures are only counted)");
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "wt: %s: %s\n", what, strerror(errno));
+	exit(2);
+}
+
+static void *xaligned(size_t len)
+{
+	void *p;
+
+	if (posix_memalign(&p, 4096, len ? len : 4096))
+		die("posix_memalign");
+	return p;
+}
+
+/* A pattern that differs per byte offset and per write (seed). */
+static void fill(unsigned char *buf, size_t len, off_t off, unsigned int seed)
+{
+	for (size_t i = 0; i < len; i++) {
+		uint64_t x = (uint64_t)(off + i) * 0x9e3779b97f4a7c15ULL + seed;
+
+		buf[i] = (unsigned char)(x >> 29) | 1;
+	}
+}
+
+static ssize_t wt_write(int fd, const void *buf, size_t len, off_t off, int flags)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	return pwritev2(fd, &iov, 1, off, flags);
+}
+
+/*
+ * Read [off, off + len) of FILE from the device behind it: map the range
+ * with FIEMAP and read each piece with O_DIRECT from the block device.
+ * Fails (returns -1) if a piece is not allocated, is delayed or is
+ * unwritten, which for a write-through write means it did not reach
+ * the device.
+ */
+static int read_from_device(int fd, int bdev, off_t off, size_t len,
+			    unsigned char *out)
+{
+	size_t fmsize = sizeof(struct fiemap) + 64 * sizeof(struct fiemap_extent);
+	struct fiemap *fm = calloc(1, fmsize);
+	off_t pos = off;
+
+	if (!fm)
+		die("calloc");
+	while (pos < off + (off_t)len) {
+		struct fiemap_extent *fe = NULL;
+
+		memset(fm, 0, fmsize);
+		fm->fm_start = pos;
+		fm->fm_length = off + len - pos;
+		fm->fm_extent_count = 64;
+		if (ioctl(fd, FS_IOC_FIEMAP, fm) < 0)
+			die("FS_IOC_FIEMAP");
+		for (unsigned int i = 0; i < fm->fm_mapped_extents; i++) {
+			struct fiemap_extent *e = &fm->fm_extents[i];
+
+			if (e->fe_logical <= (uint64_t)pos &&
+			    (uint64_t)pos < e->fe_logical + e->fe_length) {
+				fe = e;
+				break;
+			}
+		}
+		if (!fe) {
+			fail("offset %lld is not mapped on the device", (long long)pos);
+			free(fm);
+			return -1;
+		}
+		if (fe->fe_flags & (FIEMAP_EXTENT_DELALLOC | FIEMAP_EXTENT_UNWRITTEN |
+				    FIEMAP_EXTENT_UNKNOWN)) {
+			fail("offset %lld: extent flags 0x%x (delalloc/unwritten/unknown)",
+			     (long long)pos, fe->fe_flags);
+			free(fm);
+			return -1;
+		}
+		{
+			off_t end = fe->fe_logical + fe->fe_length;
+			size_t piece = (end < off + (off_t)len ? end : off + (off_t)len) - pos;
+			off_t phys = fe->fe_physical + (pos - fe->fe_logical);
+			off_t astart = phys & ~4095LL;
+			size_t alen = ((phys + piece + 4095) & ~4095LL) - astart;
+			unsigned char *b = xaligned(alen);
+
+			if (pread(bdev, b, alen, astart) != (ssize_t)alen)
+				die("pread of the block device");
+			memcpy(out + (pos - off), b + (phys - astart), piece);
+			free(b);
+			pos += piece;
+		}
+	}
+	free(fm);
+	return 0;
+}
+
+/* Check [off, off+len) against the expected bytes, via cache and device. */
+static void verify(int fd, int bdev, off_t off, size_t len,
+		   const unsigned char *want, const char *what)
+{
+	unsigned char *got = xaligned(len);
+
+	if (pread(fd, got, len, off) != (ssize_t)len)
+		die("pread");
+	if (memcmp(got, want, len))
+		fail("%s: page cache holds other data at %lld+%zu", what,
+		     (long long)off, len);
+	memset(got, 0, len);
+	if (read_from_device(fd, bdev, off, len, got) == 0 && memcmp(got, want, len)) {
+		size_t i = 0;
+
+		while (got[i] == want[i])
+			i++;
+		fail("%s: the device holds other data at %lld+%zu (first difference at byte %zu)",
+		     what, (long long)off, len, i);
+	}
+	free(got);
+}
+
+static int open_file(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0)
+		die(path);
+	return fd;
+}
+
+static int cmd_readback(const char *path, const char *dev)
+{
+	static const struct { off_t off; size_t len; } cases[] = {
+		{ 0, 4096 },			/* one block, new file */
+		{ 8192, 8192 },			/* a PostgreSQL page */
+		{ 5000, 100 },			/* inside a block */
+		{ 4000, 200 },			/* across a block boundary */
+		{ 1 << 20, (1 << 20) + 12288 },	/* more than one piece */
+		{ 3 << 20, 1000 },		/* extends the file, ends mid-block */
+	};
+	int fd = open_file(path);
+	int bdev = open(dev, O_RDONLY | O_DIRECT);
+	unsigned int seed = 1;
+
+	if (bdev < 0)
+		die(dev);
+	for (unsigned int round = 0; round < 2; round++) {
+		/* round 0 writes into holes, round 1 overwrites */
+		for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+			size_t len = cases[c].len;
+			off_t off = cases[c].off;
+			unsigned char *buf = xaligned(len);
+			char what[96];
+			ssize_t r;
+
+			fill(buf, len, off, seed++);
+			r = wt_write(fd, buf, len, off, RWF_WRITETHROUGH);
+			snprintf(what, sizeof(what), "%s write of %zu bytes at %lld",
+				 round ? "overwriting" : "allocating", len, (long long)off);
+			if (r != (ssize_t)len) {
+				fail("%s returned %zd (%s)", what, r, r < 0 ? strerror(errno) : "short");
+				free(buf);
+				continue;
+			}
+			verify(fd, bdev, off, len, buf, what);
+			free(buf);
+		}
+	}
+	{
+		struct stat st;
+
+		if (fstat(fd, &st))
+			die("fstat");
+		if (st.st_size != (3 << 20) + 1000)
+			fail("file size is %lld, expected %d", (long long)st.st_size,
+			     (3 << 20) + 1000);
+	}
+	/* RWF_DSYNC with write-through */
+	{
+		unsigned char *buf = xaligned(8192);
+
+		fill(buf, 8192, 16384, seed++);
+		if (wt_write(fd, buf, 8192, 16384, RWF_WRITETHROUGH | RWF_DSYNC) != 8192)
+			fail("RWF_WRITETHROUGH | RWF_DSYNC: %s", strerror(errno));
+		else
+			verify(fd, bdev, 16384, 8192, buf, "dsync write");
+		free(buf);
+	}
+	close(bdev);
+	close(fd);
+	printf("readback: %d failure(s)\n", failures);
+	return failures ? 1 : 0;
+}
+
+static unsigned long long sectors_written(const char *disk)
+{
+	char path[128];
+	unsigned long long f[11] = { 0 };
+	FILE *f_;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/stat", disk);
+	f_ = fopen(path, "r");
+	if (!f_)
+		die(path);
+	if (fscanf(f_, "%llu %llu %llu %llu %llu %llu %llu", &f[0], &f[1], &f[2],
+		   &f[3], &f[4], &f[5], &f[6]) != 7)
+		die("parse /sys/block/.../stat");
+	fclose(f_);
+	return f[6];
+}
+
+static int cmd_granularity(const char *path, const char *disk)
+{
+	const size_t big = 2 << 20;
+	unsigned char *buf = xaligned(big);
+	unsigned long long before, after, flushed;
+	int fd = open_file(path);
+
+	/* Allocate and write 2 MiB, then dirty it all again in the cache. */
+	fill(buf, big, 0, 7);
+	if (pwrite(fd, buf, big, 0) != (ssize_t)big || fsync(fd))
+		die("initial write");
+	sync();		/* nothing else in flight */
+	fill(buf, big, 0, 9);
+	if (pwrite(fd, buf, big, 0) != (ssize_t)big)
+		die("second write");
+	before = sectors_written(disk);
+	fill(buf + (1 << 20), 4096, 1 << 20, 10);
+	if (wt_write(fd, buf + (1 << 20), 4096, 1 << 20, RWF_WRITETHROUGH) != 4096)
+		fail("write-through write: %s", strerror(errno));
+	after = sectors_written(disk);
+	printf("granularity: 4096-byte write-through write sent %llu bytes\n",
+	       (after - before) * 512);
+	if ((after - before) * 512 != 4096)
+		fail("expected 4096 bytes on the device, got %llu", (after - before) * 512);
+
+	if (fdatasync(fd))
+		die("fdatasync");
+	flushed = sectors_written(disk) - after;
+	printf("granularity: fdatasync then wrote %llu bytes\n", flushed * 512);
+	if (flushed * 512 < big - 4096)
+		fail("the rest of the 2 MiB should have stayed dirty: fdatasync wrote only %llu bytes",
+		     flushed * 512);
+	free(buf);
+	close(fd);
+	return failures ? 1 : 0;
+}
+
+static void expect_errno(const char *what, ssize_t r, int want)
+{
+	if (r >= 0)
+		fail("%s succeeded, expected %s", what, strerror(want));
+	else if (errno != want)
+		fail("%s: got %s, expected %s", what, strerror(errno), strerror(want));
+	else
+		printf("ok: %s: %s\n", what, strerror(want));
+}
+
+static int cmd_errors(const char *path, const char *other)
+{
+	unsigned char *buf = xaligned(8192);
+	struct iovec iov = { .iov_base = buf, .iov_len = 4096 };
+	int fd = open_file(path);
+	int ofd = open_file(other);
+
+	memset(buf, 'x', 8192);
+	if (wt_write(fd, buf, 4096, 0, RWF_WRITETHROUGH) != 4096)
+		fail("plain write-through write: %s", strerror(errno));
+	else
+		printf("ok: write-through write accepted\n");
+	expect_errno("preadv2 with RWF_WRITETHROUGH", preadv2(fd, &iov, 1, 0, RWF_WRITETHROUGH),
+		     EOPNOTSUPP);
+	expect_errno("RWF_WRITETHROUGH | RWF_DONTCACHE",
+		     wt_write(fd, buf, 4096, 0, RWF_WRITETHROUGH | RWF_DONTCACHE), EINVAL);
+	expect_errno("RWF_WRITETHROUGH | RWF_NOWAIT",
+		     wt_write(fd, buf, 4096, 0, RWF_WRITETHROUGH | RWF_NOWAIT), EAGAIN);
+	expect_errno("RWF_WRITETHROUGH on a file system without support",
+		     wt_write(ofd, buf, 4096, 0, RWF_WRITETHROUGH), EOPNOTSUPP);
+	expect_errno("an unknown RWF flag (0x400)", wt_write(fd, buf, 4096, 0, 0x400),
+		     EOPNOTSUPP);
+	close(ofd);
+	close(fd);
+	free(buf);
+	return failures ? 1 : 0;
+}
+
+static int cmd_uring(const char *path, const char *dev)
+{
+	enum { QD = 32, BS = 4096, NBLK = 1024 };
+	struct io_uring ring;
+	unsigned char *bufs = xaligned((size_t)QD * BS);
+	off_t offs[QD];
+	int fd = open_file(path);
+	int bdev = open(dev, O_RDONLY | O_DIRECT);
+	int ret;
+
+	if (bdev < 0)
+		die(dev);
+	if (ftruncate(fd, (off_t)NBLK * BS))
+		die("ftruncate");
+	ret = io_uring_queue_init(QD, &ring, 0);
+	if (ret < 0) {
+		errno = -ret;
+		die("io_uring_queue_init");
+	}
+	for (int round = 0; round < 4; round++) {
+		/* 32 distinct random blocks per round */
+		for (int i = 0; i < QD; i++) {
+			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+			struct iovec *iov = malloc(sizeof(*iov));
+
+			offs[i] = (off_t)((i * NBLK / QD) + rand() % (NBLK / QD)) * BS;
+			fill(bufs + i * BS, BS, offs[i], 100 + round);
+			iov->iov_base = bufs + i * BS;
+			iov->iov_len = BS;
+			io_uring_prep_writev2(sqe, fd, iov, 1, offs[i], RWF_WRITETHROUGH);
+			io_uring_sqe_set_data(sqe, iov);
+		}
+		ret = io_uring_submit(&ring);
+		if (ret != QD)
+			fail("io_uring_submit returned %d", ret);
+		for (int i = 0; i < QD; i++) {
+			struct io_uring_cqe *cqe;
+
+			ret = io_uring_wait_cqe(&ring, &cqe);
+			if (ret < 0) {
+				errno = -ret;
+				die("io_uring_wait_cqe");
+			}
+			if (cqe->res != BS)
+				fail("completion %d: res %d (%s)", i, cqe->res,
+				     cqe->res < 0 ? strerror(-cqe->res) : "short");
+			free(io_uring_cqe_get_data(cqe));
+			io_uring_cqe_seen(&ring, cqe);
+		}
+		for (int i = 0; i < QD; i++) {
+			char what[64];
+
+			snprintf(what, sizeof(what), "io_uring round %d write %d", round, i);
+			verify(fd, bdev, offs[i], BS, bufs + i * BS, what);
+		}
+	}
+	io_uring_queue_exit(&ring);
+	printf("uring: %d writes at queue depth %d, %d failure(s)\n", 4 * QD, QD, failures);
+	close(bdev);
+	close(fd);
+	free(bufs);
+	return failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 4 && !strcmp(argv[1], "readback"))
+		return cmd_readback(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "granularity"))
+		return cmd_granularity(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "errors"))
+		return cmd_errors(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "uring"))
+		return cmd_uring(argv[2], argv[3]);
+	fprintf(stderr, "usage: wt readback|granularity|errors|uring FILE ARG\n");
+	return 2;
+}

@@ -131,7 +131,7 @@ unshare --mount --propagation private bash -c '
 	mount -t proc proc "$root/proc"
 	exec chroot "$root" "$@"' \
 	bash "$ROOT_DIR/dir" "$M" "${qemu[@]}" </dev/null |
-	tr -d '\r' || rc=$?
+	sed -u 's/\r$//' || rc=$?
 
 if [ $rc = 124 ]; then
 	log "timeout: the guest was stopped after ${timeout}s"

@@ -10,7 +10,16 @@
  *   wt granularity FILE DISK    a 4 KiB write into a large dirty folio
  *                               sends 4 KiB; the rest stays dirty
  *   wt errors FILE OTHERFS_FILE the EOPNOTSUPP / EINVAL / EAGAIN cases
- *   wt uring FILE BLOCKDEV      io_uring, queue depth 32
+ *   wt uring FILE BLOCKDEV [atomic]
+ *                               io_uring, queue depth 32 (atomic: with
+ *                               RWF_ATOMIC, 16 KiB writes)
+ *   wt atomic FILE BLOCKDEV     buffered RWF_ATOMIC with write-through:
+ *                               the accepted sizes, every EINVAL /
+ *                               EOPNOTSUPP / EFAULT case, read-back
+ *   wt ioerr FILE BLOCKDEV      device errors: the block device must be a
+ *                               device-mapper device; $WT_DM_FAIL START LEN
+ *                               turns sectors START..START+LEN into
+ *                               errors, $WT_DM_HEAL undoes it
  *
  * The device is read with O_DIRECT on the block device at the extents
  * FIEMAP reports (without FIEMAP_FLAG_SYNC), so writeback of the file
@@ -28,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -190,6 +200,7 @@ static int cmd_readback(const char *path, const char *dev)
 		{ 4000, 200 },			/* across a block boundary */
 		{ 1 << 20, (1 << 20) + 12288 },	/* more than one piece */
 		{ 3 << 20, 1000 },		/* extends the file, ends mid-block */
+		/* later cases write from 6 MiB on */
 	};
 	int fd = open_file(path);
 	int bdev = open(dev, O_RDONLY | O_DIRECT);
@@ -227,6 +238,78 @@ static int cmd_readback(const char *path, const char *dev)
 		if (st.st_size != (3 << 20) + 1000)
 			fail("file size is %lld, expected %d", (long long)st.st_size,
 			     (3 << 20) + 1000);
+	}
+	/*
+	 * Into a range that plain buffered writes left dirty (delayed
+	 * allocation on xfs and ext4): the written blocks reach the device,
+	 * the others stay in the cache.
+	 */
+	{
+		const off_t base = 6 << 20;
+		unsigned char *buf = xaligned(65536);
+
+		fill(buf, 65536, base, seed++);
+		if (pwrite(fd, buf, 65536, base) != 65536)
+			die("buffered write");
+		fill(buf + 16384, 8192, base + 16384, seed++);
+		if (wt_write(fd, buf + 16384, 8192, base + 16384, RWF_WRITETHROUGH) != 8192)
+			fail("write-through into a delayed-allocation range: %s", strerror(errno));
+		else
+			verify(fd, bdev, base + 16384, 8192, buf + 16384,
+			       "write-through into a delayed-allocation range");
+		if (fsync(fd))
+			die("fsync");
+		verify(fd, bdev, base, 65536, buf, "the whole range after fsync");
+		free(buf);
+	}
+	/*
+	 * Plain buffered writes over blocks that a write-through write has
+	 * just allocated (unwritten extents, converted at completion) must
+	 * still be written back.
+	 */
+	{
+		const off_t base = 7 << 20;
+		unsigned char *buf = xaligned(16384);
+
+		fill(buf, 16384, base, seed++);
+		if (wt_write(fd, buf, 16384, base, RWF_WRITETHROUGH) != 16384)
+			fail("write-through into a hole: %s", strerror(errno));
+		fill(buf + 4096, 4096, base + 4096, seed++);
+		if (pwrite(fd, buf + 4096, 4096, base + 4096) != 4096 || fsync(fd))
+			die("buffered write and fsync");
+		verify(fd, bdev, base, 16384, buf,
+		       "buffered write over write-through data, after fsync");
+		free(buf);
+	}
+	/*
+	 * A store through a shared mapping, then a write-through write and
+	 * a plain buffered write to the same block: the buffered write must
+	 * still reach the device on fsync (the store's dirty state must not
+	 * hide it).
+	 */
+	{
+		const off_t base = 8 << 20;
+		unsigned char *buf = xaligned(16384);
+		unsigned char *m;
+
+		fill(buf, 16384, base, seed++);
+		if (pwrite(fd, buf, 16384, base) != 16384 || fsync(fd))
+			die("write and fsync");
+		m = mmap(NULL, 16384, PROT_READ | PROT_WRITE, MAP_SHARED, fd, base);
+		if (m == MAP_FAILED)
+			die("mmap");
+		fill(buf, 16384, base, seed++);
+		memcpy(m, buf, 16384);			/* store through the mapping */
+		fill(buf, 16384, base, seed++);		/* then write all of it through */
+		if (wt_write(fd, buf, 16384, base, RWF_WRITETHROUGH) != 16384)
+			fail("write-through after a store through a mapping: %s", strerror(errno));
+		fill(buf + 4096, 4096, base + 4096, seed++);
+		if (pwrite(fd, buf + 4096, 4096, base + 4096) != 4096 || fsync(fd))
+			die("buffered write and fsync");
+		verify(fd, bdev, base, 16384, buf,
+		       "mapping store, write-through, buffered write, fsync");
+		munmap(m, 16384);
+		free(buf);
 	}
 	/* RWF_DSYNC with write-through */
 	{
@@ -337,9 +420,11 @@ static int cmd_errors(const char *path, const char *other)
 	return failures ? 1 : 0;
 }
 
-static int cmd_uring(const char *path, const char *dev)
+static int cmd_uring(const char *path, const char *dev, int atomic)
 {
-	enum { QD = 32, BS = 4096, NBLK = 1024 };
+	enum { QD = 32, NBLK = 1024 };
+	const int BS = atomic ? 16384 : 4096;
+	const int flags = RWF_WRITETHROUGH | (atomic ? RWF_ATOMIC : 0);
 	struct io_uring ring;
 	unsigned char *bufs = xaligned((size_t)QD * BS);
 	off_t offs[QD];
@@ -366,7 +451,7 @@ static int cmd_uring(const char *path, const char *dev)
 			fill(bufs + i * BS, BS, offs[i], 100 + round);
 			iov->iov_base = bufs + i * BS;
 			iov->iov_len = BS;
-			io_uring_prep_writev2(sqe, fd, iov, 1, offs[i], RWF_WRITETHROUGH);
+			io_uring_prep_writev2(sqe, fd, iov, 1, offs[i], flags);
 			io_uring_sqe_set_data(sqe, iov);
 		}
 		ret = io_uring_submit(&ring);
@@ -394,10 +479,236 @@ static int cmd_uring(const char *path, const char *dev)
 		}
 	}
 	io_uring_queue_exit(&ring);
-	printf("uring: %d writes at queue depth %d, %d failure(s)\n", 4 * QD, QD, failures);
+	printf("uring: %d %s%d-byte writes at queue depth %d, %d failure(s)\n", 4 * QD,
+	       atomic ? "atomic " : "", BS, QD, failures);
 	close(bdev);
 	close(fd);
 	free(bufs);
+	return failures ? 1 : 0;
+}
+
+/* Expect a write to succeed and the device and the cache to hold it. */
+static void expect_written(int fd, int bdev, off_t off, size_t len, int flags,
+			   unsigned int seed, const char *what)
+{
+	unsigned char *buf = xaligned(len);
+	ssize_t r;
+
+	fill(buf, len, off, seed);
+	r = wt_write(fd, buf, len, off, flags);
+	if (r != (ssize_t)len)
+		fail("%s returned %zd (%s)", what, r, r < 0 ? strerror(errno) : "short");
+	else {
+		int before = failures;
+
+		verify(fd, bdev, off, len, buf, what);
+		if (failures == before)
+			printf("ok: %s\n", what);
+	}
+	free(buf);
+}
+
+/* Expect the file to hold the bytes of fill(seed) at [off, off + len). */
+static void expect_content(int fd, off_t off, size_t len, unsigned int seed,
+			   const char *what)
+{
+	unsigned char *want = xaligned(len), *got = xaligned(len);
+
+	fill(want, len, off, seed);
+	if (pread(fd, got, len, off) != (ssize_t)len)
+		die("pread");
+	if (memcmp(got, want, len))
+		fail("%s: the file does not hold the expected data", what);
+	else
+		printf("ok: %s\n", what);
+	free(want);
+	free(got);
+}
+
+static int cmd_atomic(const char *path, const char *dev)
+{
+	int fd = open_file(path);
+	int bdev = open(dev, O_RDONLY | O_DIRECT);
+	unsigned char *buf = xaligned(1 << 20);
+	wtsmgr_atomic_limits lim;
+	struct iovec iov[2];
+	size_t hw;
+	char what[128];
+
+	if (bdev < 0)
+		die(dev);
+	if (wtsmgr_atomic_limits_fd(fd, &lim))
+		die("statx");
+	printf("atomic: statx unit_min %u unit_max %u unit_max_opt %u segments_max %u\n",
+	       lim.unit_min, lim.unit_max, lim.unit_max_opt, lim.segments_max);
+	if (lim.unit_min == 0 || lim.unit_max < 16384) {
+		fail("statx admits no 16 KiB atomic write (unit_min %u, unit_max %u)",
+		     lim.unit_min, lim.unit_max);
+		return 1;
+	}
+	/* Preallocate and write 1 MiB, so that overwrites are tested too. */
+	fill(buf, 1 << 20, 0, 1);
+	if (pwrite(fd, buf, 1 << 20, 0) != 1 << 20 || fsync(fd))
+		die("initial write");
+
+	/* The sizes statx admits, from unit_min up to 64 KiB. */
+	for (size_t len = lim.unit_min; len <= lim.unit_max && len <= 65536; len *= 2) {
+		snprintf(what, sizeof(what), "atomic write-through overwrite of %zu bytes", len);
+		expect_written(fd, bdev, 2 * len, len, RWF_WRITETHROUGH | RWF_ATOMIC, 10 + len, what);
+		snprintf(what, sizeof(what), "atomic write-through of %zu bytes into a hole", len);
+		expect_written(fd, bdev, (4 << 20) + 2 * len, len,
+			       RWF_WRITETHROUGH | RWF_ATOMIC, 20 + len, what);
+	}
+	expect_written(fd, bdev, 65536, 8192, RWF_WRITETHROUGH | RWF_ATOMIC | RWF_DSYNC, 3,
+		       "atomic write-through with RWF_DSYNC");
+
+	/*
+	 * Beyond the device's own unit the file system may still admit the
+	 * write (xfs: copy-on-write); statx says so through unit_max.
+	 */
+	hw = lim.unit_max_opt ? lim.unit_max_opt : lim.unit_max;
+	if (lim.unit_max > hw && 2 * hw <= (1 << 20)) {
+		snprintf(what, sizeof(what),
+			 "atomic write-through of %zu bytes, above the device's unit (software path)",
+			 2 * hw);
+		expect_written(fd, bdev, 4 * hw, 2 * hw, RWF_WRITETHROUGH | RWF_ATOMIC, 4, what);
+	} else {
+		printf("atomic: no software path (unit_max %u, device unit %zu)\n",
+		       lim.unit_max, hw);
+	}
+
+	/* What must be refused, with the file left as it was. */
+	fill(buf, 1 << 20, 0, 5);
+	expect_errno("buffered RWF_ATOMIC without RWF_WRITETHROUGH",
+		     wt_write(fd, buf, 16384, 0, RWF_ATOMIC), EOPNOTSUPP);
+	expect_errno("atomic write-through not aligned to its length",
+		     wt_write(fd, buf, 16384, 8192, RWF_WRITETHROUGH | RWF_ATOMIC), EINVAL);
+	expect_errno("atomic write-through of a length that is not a power of two",
+		     wt_write(fd, buf, 12288, 0, RWF_WRITETHROUGH | RWF_ATOMIC), EINVAL);
+	if (lim.unit_max <= (1 << 19))
+		expect_errno("atomic write-through above statx's unit_max",
+			     wt_write(fd, buf, 2 * lim.unit_max, 0,
+				      RWF_WRITETHROUGH | RWF_ATOMIC), EINVAL);
+	if (lim.unit_min > 512)
+		expect_errno("atomic write-through below statx's unit_min",
+			     wt_write(fd, buf, 512, 0, RWF_WRITETHROUGH | RWF_ATOMIC), EINVAL);
+	iov[0].iov_base = buf;
+	iov[0].iov_len = 8192;
+	iov[1].iov_base = buf + 8192;
+	iov[1].iov_len = 8192;
+	expect_errno("atomic write-through from two iovecs",
+		     pwritev2(fd, iov, 2, 0, RWF_WRITETHROUGH | RWF_ATOMIC), EINVAL);
+
+	/*
+	 * A source whose second half is not mapped: the copy would be short,
+	 * so nothing may be written, not even the first half.
+	 */
+	{
+		unsigned char *m = mmap(NULL, 16384, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (m == MAP_FAILED)
+			die("mmap");
+		fill(m, 16384, 0, 6);
+		if (munmap(m + 8192, 16384 - 8192))
+			die("munmap");
+		expect_errno("atomic write-through from a partly unmapped buffer",
+			     wt_write(fd, m, 16384, 0, RWF_WRITETHROUGH | RWF_ATOMIC), EFAULT);
+		munmap(m, 8192);
+		expect_content(fd, 0, 16384, 1,
+			       "after the EFAULT the range still holds the old data");
+	}
+	close(bdev);
+	close(fd);
+	free(buf);
+	printf("atomic: %d failure(s)\n", failures);
+	return failures ? 1 : 0;
+}
+
+/* Run $WT_DM_FAIL START LEN or $WT_DM_HEAL; both come from the script. */
+static void dm_run(const char *var, unsigned long long start, unsigned long long len)
+{
+	const char *cmd = getenv(var);
+	char line[512];
+
+	if (!cmd)
+		die(var);
+	snprintf(line, sizeof(line), "%s %llu %llu", cmd, start, len);
+	if (system(line) != 0) {
+		errno = EIO;
+		die(line);
+	}
+}
+
+/* The device sector of file offset @off (the file must be allocated there). */
+static unsigned long long sector_of(int fd, off_t off)
+{
+	struct {
+		struct fiemap fm;
+		struct fiemap_extent fe;
+	} m = { .fm = { .fm_start = off, .fm_length = 4096, .fm_extent_count = 1 } };
+
+	if (ioctl(fd, FS_IOC_FIEMAP, &m) < 0 || m.fm.fm_mapped_extents != 1)
+		die("FS_IOC_FIEMAP");
+	return (m.fe.fe_physical + (off - m.fe.fe_logical)) / 512;
+}
+
+static int cmd_ioerr(const char *path, const char *dev)
+{
+	const size_t len = 262144;
+	unsigned char *buf = xaligned(len);
+	int fd = open_file(path);
+	int bdev = open(dev, O_RDONLY | O_DIRECT);
+	unsigned long long sec;
+	wtsmgr_atomic_limits lim;
+	ssize_t r;
+
+	if (bdev < 0)
+		die(dev);
+	/* Old data, on the device, in one extent. */
+	if (fallocate(fd, 0, 0, len))
+		die("fallocate");
+	fill(buf, len, 0, 1);
+	if (pwrite(fd, buf, len, 0) != (ssize_t)len || fsync(fd))
+		die("initial write");
+	sec = sector_of(fd, 0);
+	if (wtsmgr_atomic_limits_fd(fd, &lim))
+		die("statx");
+
+	/* Only the file's data fails: the file system's metadata stays good. */
+	dm_run("WT_DM_FAIL", sec, len / 512);
+	fill(buf, len, 0, 2);
+	/*
+	 * The atomic case first, while no other block of its folio is
+	 * dirty: its data must then leave the page cache.
+	 */
+	if (lim.unit_min && lim.unit_min <= 16384 && lim.unit_max >= 16384) {
+		r = wt_write(fd, buf + 65536, 16384, 65536, RWF_WRITETHROUGH | RWF_ATOMIC);
+		if (r >= 0)
+			fail("atomic write-through write to failing sectors succeeded");
+		else
+			printf("ok: atomic write-through write to failing sectors: %s\n",
+			       strerror(errno));
+	}
+	r = wt_write(fd, buf, 8192, 0, RWF_WRITETHROUGH);
+	expect_errno("write-through write to failing sectors", r, EIO);
+	expect_errno("fsync after the failed write-through write", fsync(fd), EIO);
+	dm_run("WT_DM_HEAL", 0, 0);
+
+	if (fsync(fd))
+		fail("fsync after the device recovered: %s (the error must be reported once)",
+		     strerror(errno));
+	else
+		printf("ok: the error was reported once\n");
+	if (lim.unit_min && lim.unit_min <= 16384 && lim.unit_max >= 16384)
+		expect_content(fd, 65536, 16384, 1,
+			       "a failed atomic write-through write left the old data visible");
+	expect_written(fd, bdev, 131072, 8192, RWF_WRITETHROUGH, 3,
+		       "write-through works again once the device has recovered");
+	close(bdev);
+	close(fd);
+	free(buf);
+	printf("ioerr: %d failure(s)\n", failures);
 	return failures ? 1 : 0;
 }
 
@@ -410,7 +721,13 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "errors"))
 		return cmd_errors(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "uring"))
-		return cmd_uring(argv[2], argv[3]);
-	fprintf(stderr, "usage: wt readback|granularity|errors|uring FILE ARG\n");
+		return cmd_uring(argv[2], argv[3], 0);
+	if (argc == 5 && !strcmp(argv[1], "uring") && !strcmp(argv[4], "atomic"))
+		return cmd_uring(argv[2], argv[3], 1);
+	if (argc == 4 && !strcmp(argv[1], "atomic"))
+		return cmd_atomic(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "ioerr"))
+		return cmd_ioerr(argv[2], argv[3]);
+	fprintf(stderr, "usage: wt readback|granularity|errors|uring|atomic|ioerr FILE ARG\n");
 	return 2;
 }

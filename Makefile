@@ -20,26 +20,10 @@ ifneq ($(filter $(HARNESS_GOALS),$(MAKECMDGOALS)),)
 include vm/harness.mk
 else
 
-MODULE_big = wtsmgr
-OBJS = \
-	src/wtsmgr.o \
-	src/rebind.o \
-	src/write_path.o \
-	src/probe.o \
-	src/fpw.o \
-	src/stats.o \
-	src/sql_funcs.o
+include objs.mk
 
-EXTENSION = wtsmgr
-DATA = sql/wtsmgr--1.0.sql
-PGFILEDESC = "wtsmgr - atomic write-through data writes for PostgreSQL"
-
-PG_CPPFLAGS = -I$(srcdir)/include
-
-REGRESS = wtsmgr_guc wtsmgr_status wtsmgr_probe wtsmgr_stats
 REGRESS_OPTS = --temp-config=$(srcdir)/test/regress.conf \
 	--temp-instance=./tmp_check_regress
-TAP_TESTS = 1
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -14,7 +14,7 @@ set -euo pipefail
 	set -e
 	PG_CONFIG=/usr/lib/postgresql/18/bin/pg_config
 	rm -rf /tmp/ext && mkdir /tmp/ext
-	cp -a Makefile wtsmgr.control src include sql expected t test vm /tmp/ext/
+	cp -a Makefile objs.mk wtsmgr.control src include sql expected t test vm /tmp/ext/
 	make -C /tmp/ext -s PG_CONFIG=$PG_CONFIG
 	rm -rf /wtsmgr/build/ext-stage
 	make -C /tmp/ext -s PG_CONFIG=$PG_CONFIG install DESTDIR=/wtsmgr/build/ext-stage

@@ -18,7 +18,7 @@ base=${EXT_WORKDIR:-/tmp}
 mkdir -p "$base"
 work=$(mktemp -d "$base/wtsmgr-ext.XXXXXX")
 log=$work.log
-cp -a "$SRC/Makefile" "$SRC/wtsmgr.control" "$SRC/src" "$SRC/include" \
+cp -a "$SRC/Makefile" "$SRC/objs.mk" "$SRC/wtsmgr.control" "$SRC/src" "$SRC/include" \
 	"$SRC/sql" "$SRC/expected" "$SRC/t" "$SRC/test" "$SRC/vm" "$work/"
 
 fail_setup() {

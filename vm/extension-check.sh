@@ -43,14 +43,4 @@ runuser -u postgres -- make -C "$work" PG_CONFIG="$PG_CONFIG" \
 cat "$log"
 [ -f "$work/regression.diffs" ] && cat "$work/regression.diffs"
 
-# pg_regress and prove -v both print TAP lines.
-pass=$(grep -cE '^ok [0-9]+ +- ' "$log")
-skip=$(grep -cE '^ok [0-9]+ .*# [Ss][Kk][Ii][Pp]|^t/.* skipped: ' "$log")
-fail=$(grep -cE '^not ok [0-9]+' "$log")
-if [ $rc != 0 ] && [ "$fail" = 0 ]; then
-	echo "# make installcheck failed (exit $rc) without a failing test"
-	fail=1
-fi
-echo "# skipped: $skip (see the lines above for the reasons)"
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+exec "$SRC/vm/lib/tap-count.sh" "$log" $rc "make installcheck"

@@ -8,6 +8,8 @@
 # Usage (as root): vm/extension-check.sh
 #   EXT_WORKDIR=DIR  where the copy, and so the test clusters, live
 #                    (default: a new folder under /tmp)
+#   WTSMGR_TEST_NOATOMIC_DIR=DIR  passed on to the TAP tests: a folder on
+#                    a device without atomic writes (see t/003_atomic.pl)
 set -uo pipefail
 
 SRC=${WTSMGR_SRC:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -34,12 +36,24 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
 fi
 chown -R postgres: "$work"
 
+# One initdb, copied for every test node and for pg_regress's instance
+# (INITDB_TEMPLATE, read by PostgreSQL::Test::Cluster and pg_regress):
+# under TCG an initdb takes far longer than a copy.  The options are those
+# of PostgreSQL's own template (Makefile.global, temp-install).
+bindir=$("$PG_CONFIG" --bindir)
+t0=$(date +%s)
+runuser -u postgres -- "$bindir/initdb" --auth trust --no-sync \
+	--no-instructions --lc-messages=C -D "$work/initdb-template" \
+	>"$log" 2>&1 || { cat "$log"; fail_setup "initdb of the template failed"; }
+echo "# initdb template: $(($(date +%s) - t0)) s"
+export INITDB_TEMPLATE=$work/initdb-template
+
 # pg_regress, then TAP, each run whatever the other did
 runuser -u postgres -- make -C "$work" PG_CONFIG="$PG_CONFIG" \
 	TAP_TESTS= installcheck >"$log" 2>&1
 rc=$?
 runuser -u postgres -- make -C "$work" PG_CONFIG="$PG_CONFIG" \
-	REGRESS= PROVE_FLAGS=-v installcheck >>"$log" 2>&1 || rc=$?
+	REGRESS= PROVE_FLAGS="-v --timer" installcheck >>"$log" 2>&1 || rc=$?
 cat "$log"
 [ -f "$work/regression.diffs" ] && cat "$work/regression.diffs"
 

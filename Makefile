@@ -2,7 +2,9 @@
 #
 # Harness (vm/harness.mk; needs root, runs on the host):
 #   make check   build what is missing, boot our kernel under QEMU and run
-#                every test suite in the guest
+#                the default test suites in the guest
+#   make check-world   the same, plus PostgreSQL's core regression suite
+#                against a server running wtsmgr (long under TCG)
 #   make bench   the main job: pgbench comparison on our kernel
 #   make kernel  build the guest kernel only
 #   make root    build the guest root only
@@ -14,7 +16,7 @@
 #   make install
 #   make installcheck    pg_regress (temporary instance) and TAP tests
 
-HARNESS_GOALS = check bench setup kernel root vm
+HARNESS_GOALS = check check-world bench setup kernel root vm
 
 ifneq ($(filter $(HARNESS_GOALS),$(MAKECMDGOALS)),)
 include vm/harness.mk

@@ -45,16 +45,18 @@ t0=$(date +%s)
 runuser -u postgres -- "$bindir/initdb" --auth trust --no-sync \
 	--no-instructions --lc-messages=C -D "$work/initdb-template" \
 	>"$log" 2>&1 || { cat "$log"; fail_setup "initdb of the template failed"; }
+rm -f "$log"
 echo "# initdb template: $(($(date +%s) - t0)) s"
 export INITDB_TEMPLATE=$work/initdb-template
 
-# pg_regress, then TAP, each run whatever the other did
+# pg_regress, then TAP, each run whatever the other did; the output
+# streams (a slow guest shows where it is) and is kept for the count.
 runuser -u postgres -- make -C "$work" PG_CONFIG="$PG_CONFIG" \
-	TAP_TESTS= installcheck >"$log" 2>&1
-rc=$?
-runuser -u postgres -- make -C "$work" PG_CONFIG="$PG_CONFIG" \
-	REGRESS= PROVE_FLAGS="-v --timer" installcheck >>"$log" 2>&1 || rc=$?
-cat "$log"
+	TAP_TESTS= installcheck 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
 [ -f "$work/regression.diffs" ] && cat "$work/regression.diffs"
+runuser -u postgres -- make -C "$work" PG_CONFIG="$PG_CONFIG" \
+	REGRESS= PROVE_FLAGS="-v --timer" installcheck 2>&1 | tee -a "$log"
+[ "${PIPESTATUS[0]}" = 0 ] || rc=1
 
 exec "$SRC/vm/lib/tap-count.sh" "$log" $rc "make installcheck"

@@ -13,7 +13,7 @@
 # pg_regress and prove -v both print TAP lines: "ok N - name" passes
 # (pg_regress marks the tests of a parallel group "ok N + name"),
 # "not ok N - name" fails, "ok N # skip reason" (or prove's "t/x.pl ..
-# skipped: reason") is counted as skipped.  A run that failed (RC != 0)
+# skipped: reason", with --timer after the time) is counted as skipped.  A run that failed (RC != 0)
 # without any failing test (a crash, a build error, a bail-out) counts
 # as one failure.
 set -u
@@ -21,7 +21,7 @@ log=$1 rc=$2 what=${3:-make}
 [ -r "$log" ] || { echo "tap-count: no log $log" >&2; echo "0 passed, 1 failed"; exit 1; }
 
 pass=$(grep -cE '^ok [0-9]+ +[-+] ' "$log")
-skip=$(grep -cE '^ok [0-9]+ .*# [Ss][Kk][Ii][Pp]|^t/.* skipped: ' "$log")
+skip=$(grep -cE '^ok [0-9]+ .*# [Ss][Kk][Ii][Pp]|^(\[[0-9:]+\] )?t/.* skipped: ' "$log")
 fail=$(grep -cE '^not ok [0-9]+' "$log")
 if [ "$rc" != 0 ] && [ "$fail" = 0 ]; then
 	echo "# $what failed (exit $rc) without a failing test"

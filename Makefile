@@ -2,7 +2,9 @@
 #
 # Harness (vm/harness.mk; needs root, runs on the host):
 #   make check   build what is missing, boot our kernel under QEMU and run
-#                every test suite in the guest
+#                the default test suites in the guest
+#   make check-world   the same, plus PostgreSQL's core regression suite
+#                against a server running wtsmgr (long under TCG)
 #   make bench   the main job: pgbench comparison on our kernel
 #   make kernel  build the guest kernel only
 #   make root    build the guest root only
@@ -14,32 +16,16 @@
 #   make install
 #   make installcheck    pg_regress (temporary instance) and TAP tests
 
-HARNESS_GOALS = check bench setup kernel root vm
+HARNESS_GOALS = check check-world bench setup kernel root vm
 
 ifneq ($(filter $(HARNESS_GOALS),$(MAKECMDGOALS)),)
 include vm/harness.mk
 else
 
-MODULE_big = wtsmgr
-OBJS = \
-	src/wtsmgr.o \
-	src/rebind.o \
-	src/write_path.o \
-	src/probe.o \
-	src/fpw.o \
-	src/stats.o \
-	src/sql_funcs.o
+include objs.mk
 
-EXTENSION = wtsmgr
-DATA = sql/wtsmgr--1.0.sql
-PGFILEDESC = "wtsmgr - atomic write-through data writes for PostgreSQL"
-
-PG_CPPFLAGS = -I$(srcdir)/include
-
-REGRESS = wtsmgr_guc wtsmgr_status wtsmgr_probe wtsmgr_stats
 REGRESS_OPTS = --temp-config=$(srcdir)/test/regress.conf \
 	--temp-instance=./tmp_check_regress
-TAP_TESTS = 1
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -22,26 +22,31 @@ LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
 CREATE VIEW wtsmgr_status AS
   SELECT * FROM wtsmgr_status();
 
+-- One probed location: what statx, sysfs and a real write found there.
+-- tablespace is "pg_default", a tablespace OID, or NULL for an on-demand
+-- probe (wtsmgr_probe).
+CREATE TYPE wtsmgr_location AS (
+    tablespace text,
+    path text,
+    device text,
+    device_number text,
+    atomic_unit_min bigint,
+    atomic_unit_max bigint,
+    atomic_unit_max_opt bigint,
+    device_atomic_unit_min bigint,
+    device_atomic_unit_max bigint,
+    device_atomic_max_bytes bigint,
+    file_created boolean,
+    writethrough_ok boolean,
+    limits_ok boolean,
+    atomic_ok boolean,
+    probe_ok boolean,
+    reason text
+);
+
 -- The locations probed at startup: PGDATA and every tablespace.
-CREATE FUNCTION wtsmgr_locations(
-    OUT tablespace text,
-    OUT path text,
-    OUT device text,
-    OUT device_number text,
-    OUT atomic_unit_min bigint,
-    OUT atomic_unit_max bigint,
-    OUT atomic_unit_max_opt bigint,
-    OUT device_atomic_unit_min bigint,
-    OUT device_atomic_unit_max bigint,
-    OUT device_atomic_max_bytes bigint,
-    OUT file_created boolean,
-    OUT writethrough_ok boolean,
-    OUT limits_ok boolean,
-    OUT atomic_ok boolean,
-    OUT probe_ok boolean,
-    OUT reason text
-)
-RETURNS SETOF record
+CREATE FUNCTION wtsmgr_locations()
+RETURNS SETOF wtsmgr_location
 AS 'MODULE_PATHNAME', 'wtsmgr_locations_sql'
 LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
 
@@ -49,25 +54,8 @@ CREATE VIEW wtsmgr_locations AS
   SELECT * FROM wtsmgr_locations();
 
 -- Probe a directory now: writes and removes a temporary file there.
-CREATE FUNCTION wtsmgr_probe(
-    location text,
-    OUT path text,
-    OUT device text,
-    OUT device_number text,
-    OUT atomic_unit_min bigint,
-    OUT atomic_unit_max bigint,
-    OUT atomic_unit_max_opt bigint,
-    OUT device_atomic_unit_min bigint,
-    OUT device_atomic_unit_max bigint,
-    OUT device_atomic_max_bytes bigint,
-    OUT file_created boolean,
-    OUT writethrough_ok boolean,
-    OUT limits_ok boolean,
-    OUT atomic_ok boolean,
-    OUT probe_ok boolean,
-    OUT reason text
-)
-RETURNS record
+CREATE FUNCTION wtsmgr_probe(location text)
+RETURNS wtsmgr_location
 AS 'MODULE_PATHNAME', 'wtsmgr_probe'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 

@@ -8,6 +8,12 @@ SELECT * FROM wtsmgr_probe('');
 -- NULL in, NULL out
 SELECT wtsmgr_probe(NULL) IS NULL AS is_null;
 
+-- the probe returns the same row type as wtsmgr_locations, without a
+-- tablespace
+SELECT pg_typeof(wtsmgr_probe('/nonexistent/wtsmgr')) AS row_type,
+       (wtsmgr_probe('/nonexistent/wtsmgr')).tablespace IS NULL
+         AS no_tablespace;
+
 -- a missing directory
 SELECT path, device, file_created, writethrough_ok, atomic_ok, probe_ok,
        reason

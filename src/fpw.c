@@ -25,6 +25,8 @@
  */
 #include "postgres.h"
 
+#include <sys/stat.h>
+
 #include "access/xlog.h"
 #include "commands/tablespace.h"
 #include "miscadmin.h"
@@ -187,9 +189,15 @@ wtsmgr_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	{
 		CreateTableSpaceStmt *stmt = (CreateTableSpaceStmt *) parsetree;
 		WtsmgrLocation loc;
+		struct stat st;
 
-		/* An in-place tablespace (empty location) lives in PGDATA. */
-		if (stmt->location[0] != '\0')
+		/*
+		 * An in-place tablespace (empty location) lives in PGDATA.  A
+		 * location that is relative, or not an existing directory, is
+		 * refused by CREATE TABLESPACE itself, with its own message.
+		 */
+		if (is_absolute_path(stmt->location) &&
+			stat(stmt->location, &st) == 0 && S_ISDIR(st.st_mode))
 		{
 			wtsmgr_probe_path(stmt->location, &loc);
 			if (!loc.probe_ok)

@@ -66,16 +66,23 @@ wtsmgr_status(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
+/* Columns of the SQL type wtsmgr_location */
 #define LOCATION_COLS 16
 
-/* One location as a row; the first column is the tablespace. */
+/*
+ * One location as a wtsmgr_location row.  The tablespace is NULL for an
+ * on-demand probe, which is of no tablespace.
+ */
 static void
 location_values(const WtsmgrLocation *loc, Datum *values, bool *nulls)
 {
 	int			i = 0;
 
 	memset(nulls, 0, LOCATION_COLS * sizeof(bool));
-	values[i++] = CStringGetTextDatum(loc->tablespace);
+	if (loc->tablespace[0] != '\0')
+		values[i++] = CStringGetTextDatum(loc->tablespace);
+	else
+		nulls[i++] = true;
 	values[i++] = CStringGetTextDatum(loc->path);
 	if (loc->has_device)
 		values[i++] = CStringGetTextDatum(loc->dev_name);
@@ -145,9 +152,7 @@ wtsmgr_probe(PG_FUNCTION_ARGS)
 
 	wtsmgr_probe_path(path, &loc);
 	location_values(&loc, values, nulls);
-	/* no tablespace column */
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values + 1,
-													  nulls + 1)));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
 /* One row per backend type with any activity. */

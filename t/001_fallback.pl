@@ -5,38 +5,33 @@
 use strict;
 use warnings FATAL => 'all';
 
+use FindBin;
+use lib $FindBin::RealBin;
+
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use WtsmgrTest;
 
-my $node = PostgreSQL::Test::Cluster->new('fallback');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', qq(
-shared_preload_libraries = 'wtsmgr'
+my $node = wtsmgr_node('fallback', qq(
 wtsmgr.mode = atomic
 shared_buffers = 1MB
 ));
-$node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION wtsmgr');
+show_status($node, 'fallback');
+my $status = wtsmgr_status($node);
 
-if ($node->safe_psql('postgres',
-		'SELECT kernel_writethrough FROM wtsmgr_status') eq 't')
+if ($status->{kernel_writethrough} eq 't')
 {
 	$node->stop;
 	plan skip_all =>
 	  'this kernel has RWF_WRITETHROUGH; the fallback path needs a kernel without it';
 }
 
-is($node->safe_psql('postgres', 'SELECT effective_mode FROM wtsmgr_status'),
-	'off', 'data writes pass through');
+is($status->{effective_mode}, 'off', 'data writes pass through');
 is($node->safe_psql('postgres', 'SHOW full_page_writes'),
 	'on', 'full_page_writes stays on');
-like(
-	$node->safe_psql(
-		'postgres', 'SELECT full_page_writes_reason FROM wtsmgr_status'),
-	qr/no buffered write-through/,
-	'status gives the reason');
+like($status->{full_page_writes_reason},
+	qr/no buffered write-through/, 'status gives the reason');
 
 my $log = slurp_file($node->logfile);
 my @why = ($log =~ /LOG:  wtsmgr: the kernel has no buffered write-through/g);
@@ -54,38 +49,16 @@ $node->safe_psql('postgres', 'CHECKPOINT');
 
 foreach my $type ('client backend', 'checkpointer')
 {
-	my $row = $node->safe_psql(
-		'postgres', qq(
-		SELECT passthrough_writes, passthrough_bytes,
-		       atomic_writes + writethrough_writes, atomic_failures
-		  FROM wtsmgr_stats WHERE backend_type = '$type'));
-	my ($writes, $bytes, $other, $failures) = split /\|/, $row // '';
-	cmp_ok($writes // 0, '>', 0, "$type: writes passed through");
-	ok(defined $bytes && $bytes >= 8192 * $writes && $bytes % 8192 == 0,
+	my $s = wtsmgr_stats($node, $type);
+	my $writes = $s->{passthrough_writes};
+	cmp_ok($writes, '>', 0, "$type: writes passed through");
+	ok($s->{passthrough_bytes} >= 8192 * $writes
+		  && $s->{passthrough_bytes} % 8192 == 0,
 		"$type: whole pages passed through");
-	is($other, 0, "$type: nothing written atomically or write-through");
-	is($failures, 0, "$type: no atomic failures");
+	is($s->{atomic_writes} + $s->{writethrough_writes},
+		0, "$type: nothing written atomically or write-through");
+	is($s->{atomic_failures}, 0, "$type: no atomic failures");
 }
-diag(
-	'bgwriter: ',
-	$node->safe_psql(
-		'postgres',
-		"SELECT passthrough_writes FROM wtsmgr_stats WHERE backend_type = 'background writer'"
-	));
-
-# WAL segments were created, by write-zeroes or by the fallback; the
-# fallback is logged once
-$node->safe_psql('postgres',
-	'CREATE TABLE w AS SELECT g, repeat(\'x\', 400) FROM generate_series(1, 100000) g'
-);
-my ($zeroes, $fallback) = split /\|/,
-  $node->safe_psql('postgres',
-	'SELECT sum(wal_segments_write_zeroes), sum(wal_segments_fallback) FROM wtsmgr_stats'
-  );
-cmp_ok($zeroes + $fallback, '>', 0, 'WAL segments counted');
-$log = slurp_file($node->logfile);
-my @fb = ($log =~ /FALLOC_FL_WRITE_ZEROES is not supported for WAL/g);
-is(scalar @fb, $fallback > 0 ? 1 : 0, 'WAL fallback logged once');
 
 # full_page_writes = off by reload is refused
 my $offset = -s $node->logfile;

@@ -1,7 +1,8 @@
 # Loading: without shared_preload_libraries CREATE EXTENSION fails with a
 # clear message; misspelt settings keep the server from starting; when
 # preloaded, the writes are taken over by the core hooks or by rebinding,
-# as the server's headers say.
+# as the server's headers say.  One node throughout, reconfigured between
+# the cases.
 use strict;
 use warnings FATAL => 'all';
 
@@ -29,35 +30,36 @@ is($node->safe_psql('postgres', 'SELECT 1'), '1', 'the server is fine');
 $node->stop;
 
 # Misspelt values: the server refuses to start
-my $n = 0;
-foreach my $setting ("wtsmgr.mode = 'atomc'", "wtsmgr.full_page_writes = 'of'")
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'wtsmgr'\n");
+foreach my $setting ([ 'wtsmgr.mode', 'atomc' ],
+	[ 'wtsmgr.full_page_writes', 'of' ])
 {
-	my $bad = PostgreSQL::Test::Cluster->new("bad" . $n++);
-	$bad->init;
-	$bad->append_conf('postgresql.conf',
-		"shared_preload_libraries = 'wtsmgr'\n$setting\n");
-	my $started = $bad->start(fail_ok => 1);
-	ok(!$started, "server does not start with $setting");
-	my $log = slurp_file($bad->logfile);
-	like($log, qr/invalid value for parameter "wtsmgr\.[a-z_]+"/,
-		'the log names the parameter');
+	my ($name, $value) = @$setting;
+	my $offset = -s $node->logfile;
+
+	$node->append_conf('postgresql.conf', "$name = '$value'\n");
+	my $started = $node->start(fail_ok => 1);
+	ok(!$started, "server does not start with $name = '$value'");
+	my $log = substr(slurp_file($node->logfile), $offset);
+	like(
+		$log,
+		qr/invalid value for parameter "\Q$name\E": "\Q$value\E"/,
+		'the log names the parameter and the value');
 	like($log, qr/HINT:  Available values: /, 'with the valid values');
-	$bad->stop if $started;
+	$node->stop if $started;
+	$node->adjust_conf('postgresql.conf', $name, undef);
 }
 
 # The core hooks are used when the server's headers declare them (patched
 # with contrib_wtsmgr/postgresql-18-write-hooks.patch), rebinding otherwise.
-my $pre = PostgreSQL::Test::Cluster->new('preloaded');
-$pre->init;
-$pre->append_conf('postgresql.conf', "shared_preload_libraries = 'wtsmgr'\n");
-$pre->start;
-$pre->safe_psql('postgres', 'CREATE EXTENSION wtsmgr');
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION wtsmgr');
 my $hooks =
-  slurp_file($pre->config_data('--includedir-server') . '/storage/fd.h') =~
+  slurp_file($node->config_data('--includedir-server') . '/storage/fd.h') =~
   /^#define PG_HAVE_FILE_PWRITEV_HOOK\b/m;
-is( $pre->safe_psql('postgres', 'SELECT write_path FROM wtsmgr_status'),
+is( $node->safe_psql('postgres', 'SELECT write_path FROM wtsmgr_status'),
 	$hooks ? 'hook' : 'got',
 	$hooks ? 'the core hooks are installed' : 'write calls were rebound');
-$pre->stop;
+$node->stop;
 
 done_testing();

@@ -3,16 +3,22 @@
 # target cannot clash with ours).
 #
 #   make check   build what is missing, boot our kernel under QEMU and run
-#                every test suite in the guest (needs root)
+#                the default test suites in the guest (needs root)
+#   make check-world   the same, plus PostgreSQL's core regression suite
+#                against a server running wtsmgr, in the guest (long)
 #   make bench   the main job: pgbench comparison on our kernel
 #   make kernel  build the guest kernel only
 #   make root    build the guest root only
 #   make vm CMD="..."   boot the guest and run CMD in it
 
-.PHONY: check bench kernel root vm setup
+.PHONY: check check-world bench kernel root vm setup
 
 check:
 	vm/check.sh $(SUITES)
+
+# "world" is the default guest suites and "core"; the guest gets 3 hours.
+check-world:
+	CHECK_TIMEOUT=$${CHECK_TIMEOUT:-10800} vm/check.sh world
 
 bench:
 	@echo "make bench: not yet (issue: the main job, pgbench comparison)"

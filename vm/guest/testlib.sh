@@ -55,6 +55,22 @@ check_ge() {
 	fi
 }
 
+# skip DESCRIPTION REASON: a check that cannot be made here; counted
+# neither as passed nor as failed.
+skip() {
+	T_NUM=$((T_NUM + 1))
+	echo "ok $T_NUM # skip $1: $2"
+}
+
+# add_counts "P passed, F failed": fold the result line of a sub-run
+# (e.g. vm/lib/tap-count.sh over a pg_regress log) into the totals.
+add_counts() {
+	set -- $1
+	T_PASS=$((T_PASS + $1))
+	T_FAIL=$((T_FAIL + $3))
+	T_NUM=$((T_NUM + $1 + $3))
+}
+
 # note TEXT: a comment line in the output.
 note() { echo "# $*"; }
 

@@ -1,0 +1,26 @@
+# The module's objects, data and tests: one list for both builds, the
+# PGXS one (Makefile) and the in-tree one as contrib/wtsmgr
+# (contrib_wtsmgr/Makefile, copied there with this file by
+# contrib_wtsmgr/build.sh).  Included by both.
+
+MODULE_big = wtsmgr
+OBJS = \
+	$(WIN32RES) \
+	src/fpw.o \
+	src/probe.o \
+	src/rebind.o \
+	src/sql_funcs.o \
+	src/stats.o \
+	src/write_path.o \
+	src/wtsmgr.o
+
+EXTENSION = wtsmgr
+DATA = sql/wtsmgr--1.0.sql
+PGFILEDESC = "wtsmgr - atomic write-through data writes for PostgreSQL"
+
+PG_CPPFLAGS = -I$(srcdir)/include
+
+# The tests need wtsmgr in shared_preload_libraries: pg_regress runs on a
+# temporary instance with test/regress.conf (each Makefile says how).
+REGRESS = wtsmgr_guc wtsmgr_status wtsmgr_probe wtsmgr_stats
+TAP_TESTS = 1

@@ -43,13 +43,7 @@ result() {
 step setup "$REPO/vm/setup-host.sh"
 step kernel "$REPO/kernel/build.sh"
 step root "$REPO/vm/build-root.sh"
-build_tests() {
-	mkdir -p "$WTSMGR_CACHE/build"
-	cp "$KERNEL_DIR/kernel.release" "$WTSMGR_CACHE/build/kernel.release"
-	"$REPO/vm/chroot.sh" make -s -C kernel/tests O=/wtsmgr/build/kernel-tests
-	"$REPO/vm/build-extension.sh"
-}
-step build-tests build_tests
+step build-tests build_guest_programs
 
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT

@@ -39,9 +39,11 @@ have=$(chroot "$ROOT_DIR/dir" dpkg-query -W -f='${Version}' qemu-system-x86 2>/d
 fetch_header() {
 	local v=$1 dir=$SRC_DIR/$1 tarball
 	[ -f "$dir/qemu-plugin.h" ] && return 0
+	# A version the mirror did not serve is not asked for again.
+	[ -f "$dir.unavailable" ] && return 1
 	rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
 	(cd "$dir.tmp" && apt-get source -d -q "qemu=$v" >download.log 2>&1) || {
-		rm -rf "$dir.tmp"; return 1; }
+		mv "$dir.tmp/download.log" "$dir.unavailable"; rm -rf "$dir.tmp"; return 1; }
 	tarball=$(ls "$dir.tmp"/qemu_*.orig.tar.xz | head -n 1)
 	tar -xJf "$tarball" -C "$dir.tmp" --wildcards --strip-components=3 \
 		'*/include/qemu/qemu-plugin.h'

@@ -215,6 +215,10 @@ def analyse_config(results, cfg, duration, marks):
     if f"{cfg}-start" in marks and f"{cfg}-end" in marks:
         r["insns"] = marks[f"{cfg}-end"][0] - marks[f"{cfg}-start"][0]
         r["insn_per_tx"] = r["insns"] / n
+    ws = read_kv(os.path.join(d, "wtsmgr_stats.txt"))
+    if ws.get("atomic_writes", "").isdigit():
+        r["wtsmgr_stats"] = {k: int(v) for k, v in ws.items() if v.isdigit()}
+        r["atomic_writes_per_tx"] = r["wtsmgr_stats"]["atomic_writes"] / n
     st = os.path.join(d, "wtsmgr_status.txt")
     if os.path.exists(st):
         r["wtsmgr_status"] = open(st).read().splitlines()[0] if os.path.getsize(st) else ""
@@ -266,6 +270,7 @@ ROWS = [
     ("ckpt_done", "checkpoints completed (pg_stat_checkpointer)", "int"),
     ("cycles", "complete checkpoint cycles in the window", "int"),
     ("insn_per_tx", "guest instructions per transaction", "int"),
+    ("atomic_writes_per_tx", "wtsmgr atomic write-through data writes per transaction", "f2"),
 ]
 
 
@@ -370,7 +375,11 @@ def pgbench_section(results, m, settings, out):
       "although no data is transferred.\n")
     for c in done:
         if res[c].get("wtsmgr_status"):
-            w(f"wtsmgr status during its run: `{res[c]['wtsmgr_status']}`\n")
+            w(f"wtsmgr status during its run (wtsmgr_status): `{res[c]['wtsmgr_status']}`\n")
+        if res[c].get("wtsmgr_stats"):
+            st = res[c]["wtsmgr_stats"]
+            w("wtsmgr write path over the window (wtsmgr_stats): "
+              + ", ".join(f"{k} {v:,}" for k, v in st.items()) + "\n")
     w("![TPS per second](tps.png)\n")
     w("![Cumulative WAL](wal.png)\n")
 

@@ -14,8 +14,11 @@
 check:
 	vm/check.sh $(SUITES)
 
+# Settings as make or environment variables (BENCH, BENCH_CONFIGS,
+# BENCH_SCALE, BENCH_DURATION, BENCH_CLIENTS, BENCH_DEVICE, ...): see
+# bench/bench.sh --help.
 bench:
-	@echo "make bench: not yet (issue: the main job, pgbench comparison)"
+	BENCH_COMMAND="make bench" bench/bench.sh
 
 setup:
 	vm/setup-host.sh

@@ -347,7 +347,7 @@ def pgbench_section(results, m, settings, out):
         w("| " + " | ".join([label] + vals + rats) + " |")
         csv_rows.append([label] + raw_vals + rats)
     with open(os.path.join(results, "summary.csv"), "w", newline="") as f:
-        csv.writer(f).writerows(csv_rows)
+        csv.writer(f, lineterminator="\n").writerows(csv_rows)
     w("")
     w(f"Window {duration:.0f} s per configuration after a warm-up and a CHECKPOINT; clients, scale and "
       f"the other options: `{m.get('settings', '')}`.")
@@ -386,18 +386,18 @@ def pgbench_section(results, m, settings, out):
     # CSVs and plots.
     secs = int(duration)
     with open(os.path.join(results, "tps_per_second.csv"), "w", newline="") as f:
-        wr = csv.writer(f)
+        wr = csv.writer(f, lineterminator="\n")
         wr.writerow(["second"] + done)
         for k in range(secs):
             wr.writerow([k] + [res[c]["per_sec"][k] for c in done])
     with open(os.path.join(results, "checkpoints.csv"), "w", newline="") as f:
-        wr = csv.writer(f)
+        wr = csv.writer(f, lineterminator="\n")
         wr.writerow(["config", "second"])
         for c in done:
             for t in res[c]["ckpt_starts"]:
                 wr.writerow([c, f"{t:.3f}"])
     with open(os.path.join(results, "wal_cumulative.csv"), "w", newline="") as f:
-        wr = csv.writer(f)
+        wr = csv.writer(f, lineterminator="\n")
         wr.writerow(["config", "second", "wal_bytes", "device_write_bytes"])
         for c in done:
             for t, wb, db in res[c]["samples"]:
@@ -491,7 +491,7 @@ def walinit_section(results):
         lines.append(f"| {fs} | {fmt(zms, 'f1')} | {wtxt} | {sp} | {fmt(zb, 'f2')} | {fmt(wb, 'f2')} | "
                      f"{fmt(zr, 'f1')}, {fmt(wr, 'f1')} |")
     with open(os.path.join(results, "walinit.csv"), "w", newline="") as f:
-        csv.writer(f).writerows(out)
+        csv.writer(f, lineterminator="\n").writerows(out)
     lines.append("\nDevice MiB for write-zeroes count the zeroed range (the block layer accounts "
                  "WRITE ZEROES as writes); the device receives no data for it.\n")
     return lines
@@ -530,7 +530,7 @@ def kernel_section(results):
         out.append([r["mode"], qd, "ok", writes, r["seconds"], r["iops"],
                     "" if rd is None else f"{rd:.4f}", f"{req:.4f}", f"{byt:.1f}", f"{fl:.4f}"])
     with open(os.path.join(results, "kernel.csv"), "w", newline="") as f:
-        csv.writer(f).writerows(out)
+        csv.writer(f, lineterminator="\n").writerows(out)
     lines.append("")
     return lines
 

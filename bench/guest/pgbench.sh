@@ -103,7 +103,11 @@ CONF
 printf '%s\n' "$BENCH_PG_SETTINGS" "wal_keep_size = 0" > $TMNT/pgdata/bench.conf
 chown postgres: $TMNT/pgdata/bench.conf
 pg_start $TMNT/pgdata
-pg pgbench -i -q -s "$SCALE" > "$OUT/pgbench-init.txt" 2>&1 ||
+# pgbench -i -q reports every 5 s: those lines are the progress line.
+pg pgbench -i -q -s "$SCALE" 2>&1 | tee "$OUT/pgbench-init.txt" |
+	while read -r line; do
+		case "$line" in *" done (elapsed"*) blog "[template] pgbench -i: ${line%%(elapsed*}";; esac
+	done ||
 	{ tail "$OUT/pgbench-init.txt" >&2; bdie "pgbench -i failed"; }
 sql "SELECT pg_database_size('postgres')" > "$OUT/database-bytes.txt"
 sql "SELECT pg_relation_size('pgbench_accounts')" > "$OUT/accounts-bytes.txt"

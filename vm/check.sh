@@ -46,10 +46,7 @@ step setup "$REPO/vm/setup-host.sh"
 step kernel "$REPO/kernel/build.sh"
 step root "$REPO/vm/build-root.sh"
 build_tests() {
-	mkdir -p "$WTSMGR_CACHE/build"
-	cp "$KERNEL_DIR/kernel.release" "$WTSMGR_CACHE/build/kernel.release"
-	"$REPO/vm/chroot.sh" make -s -C kernel/tests O=/wtsmgr/build/kernel-tests
-	"$REPO/vm/build-extension.sh"
+	build_guest_programs
 	case " $* " in
 	*" core "* | *" world "*) "$REPO/vm/build-core-regress.sh" ;;
 	esac

@@ -20,8 +20,11 @@ check:
 check-world:
 	CHECK_TIMEOUT=$${CHECK_TIMEOUT:-10800} vm/check.sh world
 
+# Settings as make or environment variables (BENCH, BENCH_CONFIGS,
+# BENCH_SCALE, BENCH_DURATION, BENCH_CLIENTS, BENCH_DEVICE, ...): see
+# bench/bench.sh --help.
 bench:
-	@echo "make bench: not yet (issue: the main job, pgbench comparison)"
+	BENCH_COMMAND="make bench" bench/bench.sh
 
 setup:
 	vm/setup-host.sh

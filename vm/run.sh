@@ -17,6 +17,9 @@
 #   --smp N          guest CPUs (default: the host's)
 #   --no-atomic      the NVMe namespace advertises no atomic writes
 #   --accel tcg|kvm  default: kvm where the CPU has vmx/svm, else tcg
+#   --plugin SO[,ARG=VAL...]  load a TCG plugin (host path; ignored under
+#                    KVM, with a note): e.g. the benchmark's instruction
+#                    counter, whose files live under /wtsmgr/out
 #
 # Devices in the guest:
 #   /dev/vda      root (snapshot: changes are thrown away)
@@ -38,6 +41,7 @@ mem=4096
 smp=$(nproc)
 atomic=1
 accel=
+plugin=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2;;
@@ -47,6 +51,7 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift 2;;
 	--no-atomic) atomic=0; shift;;
 	--accel) accel=$2; shift 2;;
+	--plugin) plugin=$2; shift 2;;
 	--) shift; break;;
 	-*) die "unknown option $1 (see the top of $0)";;
 	*) break;;
@@ -58,13 +63,7 @@ done
 [ -f "$ROOT_DIR/root.img" ] || die "no guest root (run vm/build-root.sh)"
 case "$timeout$mem$smp" in *[!0-9]*) die "--timeout, --mem and --smp take numbers";; esac
 
-if [ -z "$accel" ]; then
-	if grep -qwE 'vmx|svm' /proc/cpuinfo && [ -w /dev/kvm ]; then
-		accel=kvm
-	else
-		accel=tcg
-	fi
-fi
+[ -n "$accel" ] || accel=$(default_accel)
 case "$accel" in
 kvm) accel_opts=(-accel kvm -cpu host);;
 tcg) accel_opts=(-accel tcg,thread=multi -cpu max);;
@@ -81,6 +80,19 @@ rm -f "$out/status"
 printf '%q ' "$@" > "$out/cmd"
 echo >> "$out/cmd"
 cp "$kernel" "$run/bzImage"
+# A plugin is copied beside the kernel: QEMU runs in the chroot and sees
+# this folder as /wtsmgr/run.
+plugin_opts=()
+if [ -n "$plugin" ]; then
+	[ -f "${plugin%%,*}" ] || die "no plugin at ${plugin%%,*}"
+	if [ "$accel" = tcg ]; then
+		cp "${plugin%%,*}" "$run/plugin.so"
+		args=${plugin#"${plugin%%,*}"}
+		plugin_opts=(-plugin "/wtsmgr/run/plugin.so$args")
+	else
+		log "note: TCG plugins do not run under KVM; --plugin ignored"
+	fi
+fi
 truncate -s 2G "$run/scratch.img"
 truncate -s 8G "$run/nvme.img"
 
@@ -99,7 +111,7 @@ append="$append scsi_debug.lbpws=1"
 M=/wtsmgr
 qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot
 	"${accel_opts[@]}" -smp "$smp" -m "$mem"
-	-serial stdio -monitor none
+	-serial stdio -monitor none "${plugin_opts[@]}"
 	-kernel $M/run/bzImage -append "$append"
 	-drive file=$M/root.img,if=virtio,format=raw,snapshot=on,readonly=off
 	-drive file=$M/run/scratch.img,if=virtio,format=raw,cache=unsafe

@@ -50,8 +50,12 @@ fi
 
 # Host packages: kernel build (from bookworm), kernel source from
 # trixie-backports, debootstrap (trixie's knows sid's current layout).
+# For "make bench": gnuplot-nox (the plots), python3 (the report) and
+# libglib2.0-dev (qemu-plugin.h includes glib.h; the instruction-counting
+# plugin is built on the host, see bench/plugin/).
 HOST_PKGS="build-essential bc bison flex libelf-dev libssl-dev cpio
-	ccache xz-utils rsync e2fsprogs python3 git bzip2 patch"
+	ccache xz-utils rsync e2fsprogs python3 git bzip2 patch
+	gnuplot-nox libglib2.0-dev"
 BP_PKGS="linux-source-7.3"
 TRIXIE_PKGS="debootstrap"
 

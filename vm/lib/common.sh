@@ -51,3 +51,24 @@ run_with_progress() {
 	fi
 	return $rc
 }
+
+# default_accel: kvm where the CPU has real hardware virtualization
+# (vmx/svm) and /dev/kvm is usable, else tcg (QEMU's emulator).
+default_accel() {
+	if grep -qwE 'vmx|svm' /proc/cpuinfo && [ -w /dev/kvm ]; then
+		echo kvm
+	else
+		echo tcg
+	fi
+}
+
+# build_guest_programs: what the guest runs besides the root, built in
+# the guest root as a chroot: the kernel tests (into build/kernel-tests)
+# and the extension (staged in build/ext-stage).  Used by "make check"
+# and "make bench".
+build_guest_programs() {
+	mkdir -p "$WTSMGR_CACHE/build"
+	cp "$KERNEL_DIR/kernel.release" "$WTSMGR_CACHE/build/kernel.release"
+	"$REPO/vm/chroot.sh" make -s -C kernel/tests O=/wtsmgr/build/kernel-tests
+	"$REPO/vm/build-extension.sh"
+}

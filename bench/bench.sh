@@ -1,0 +1,199 @@
+#!/bin/bash
+# "make bench": build what is missing, boot our kernel in the VM, run the
+# benchmarks there and turn their raw data into a report: a markdown
+# table (results.md, also printed at the end), CSV files and PNG plots.
+#
+# Sub-benchmarks (BENCH, comma list; default pgbench,walinit; "all" = the three):
+#   pgbench  the same pgbench workload on the same freshly initialised
+#            database (xfs on the atomic NVMe device) under each
+#            configuration:
+#              stock     wtsmgr not loaded, full_page_writes on
+#              wtsmgr    wtsmgr in atomic mode; its safety check must have
+#                        turned full_page_writes off, else the run FAILS
+#              unsafe    stock with full_page_writes off (the ceiling;
+#                        no torn-page protection: unsafe)
+#              directio  debug_io_direct=data, full_page_writes on
+#                        (developer-only setting; not in the default list)
+#   walinit  16 MiB WAL segment creation: FALLOC_FL_WRITE_ZEROES against
+#            writing zeroes, on ext4 and xfs on the NVMe device
+#   kernel   4 KiB random overwrites: write-through, write-through+atomic,
+#            O_DIRECT, buffered+fdatasync, buffered, at QD1 and QD32
+#
+# Options (environment variables, or make variables: make bench BENCH_SCALE=10):
+#   BENCH_CONFIGS    pgbench configurations (default stock,wtsmgr,unsafe)
+#   BENCH_SCALE      pgbench scale (default 30: about 450 MB, larger than
+#                    shared_buffers, well within the guest's 4 GiB)
+#   BENCH_DURATION   measured seconds per configuration (default 150)
+#   BENCH_WARMUP     warm-up seconds before each window (default 20)
+#   BENCH_CLIENTS    pgbench clients (default 4); BENCH_JOBS threads (2)
+#   BENCH_DEVICE     guest block device for the data (default /dev/nvme0n1)
+#   BENCH_CHECKPOINT_TIMEOUT  (default 30s); BENCH_SHARED_BUFFERS (128MB)
+#   BENCH_WAL_SEGMENTS        segments per walinit run (default 32)
+#   BENCH_KERNEL_SECONDS      seconds per kernel run (default 10)
+#   BENCH_KERNEL_FILE_MB      kernel benchmark file size (default 256)
+#   BENCH_OUT        results folder (default bench/results/YYYYmmdd-HHMMSS;
+#                    bench/results/latest points at the last one)
+#   BENCH_NO_BUILD=1 skip the build steps (use what is built)
+#   BENCH_BUILD_KERNEL=1  run kernel/build.sh even when a kernel exists
+#   BENCH_ACCEL      tcg or kvm (default: kvm where the CPU has vmx/svm)
+#
+# The kernel is built only when there is none: the bzImage that exists is
+# the one benchmarked (its release and date are in the report), so that
+# a benchmark never rebuilds a kernel under development.
+set -euo pipefail
+. "$(dirname "$0")/../vm/lib/common.sh"
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
+case "${1:-}" in
+-h|--help) usage; exit 0;;
+?*) die "no arguments (settings are environment or make variables; see bench/bench.sh --help)";;
+esac
+
+BENCH=${BENCH:-pgbench,walinit}
+CONFIGS=${BENCH_CONFIGS:-stock,wtsmgr,unsafe}
+SCALE=${BENCH_SCALE:-30}
+DURATION=${BENCH_DURATION:-150}
+WARMUP=${BENCH_WARMUP:-20}
+CLIENTS=${BENCH_CLIENTS:-4}
+JOBS=${BENCH_JOBS:-2}
+DEVICE=${BENCH_DEVICE:-/dev/nvme0n1}
+CKPT=${BENCH_CHECKPOINT_TIMEOUT:-30s}
+SB=${BENCH_SHARED_BUFFERS:-128MB}
+WAL_SEGMENTS=${BENCH_WAL_SEGMENTS:-32}
+KSECS=${BENCH_KERNEL_SECONDS:-10}
+KMB=${BENCH_KERNEL_FILE_MB:-256}
+ACCEL=${BENCH_ACCEL:-$(default_accel)}
+stamp=$(date +%Y%m%d-%H%M%S)
+OUTDIR=${BENCH_OUT:-$REPO/bench/results/$stamp}
+
+# Check every option before building or booting anything.
+[ "$BENCH" = all ] && BENCH=pgbench,walinit,kernel
+IFS=, read -r -a benches <<< "$BENCH"
+for b in "${benches[@]}"; do
+	case "$b" in pgbench|walinit|kernel) ;;
+	*) die "BENCH: unknown sub-benchmark '$b' (pgbench, walinit, kernel or all)";; esac
+done
+IFS=, read -r -a configs <<< "$CONFIGS"
+[ ${#configs[@]} -gt 0 ] || die "BENCH_CONFIGS is empty"
+for c in "${configs[@]}"; do
+	case "$c" in stock|wtsmgr|unsafe|directio) ;;
+	*) die "BENCH_CONFIGS: unknown configuration '$c' (stock, wtsmgr, unsafe, directio)";; esac
+done
+for v in SCALE DURATION WARMUP CLIENTS JOBS WAL_SEGMENTS KSECS KMB; do
+	case "${!v}" in ''|*[!0-9]*) die "BENCH_$v must be a whole number (got '${!v}')";; esac
+done
+[ "$SCALE" -ge 1 ] && [ "$DURATION" -ge 10 ] && [ "$CLIENTS" -ge 1 ] && [ "$JOBS" -ge 1 ] ||
+	die "BENCH_SCALE >= 1, BENCH_DURATION >= 10, BENCH_CLIENTS and BENCH_JOBS >= 1"
+[ "$JOBS" -le "$CLIENTS" ] || die "BENCH_JOBS ($JOBS) cannot exceed BENCH_CLIENTS ($CLIENTS)"
+case "$DEVICE" in /dev/[a-z]*) ;; *) die "BENCH_DEVICE must be a guest device path like /dev/nvme0n1";; esac
+case "$ACCEL" in tcg|kvm) ;; *) die "BENCH_ACCEL is tcg or kvm";; esac
+[ "$(id -u)" = 0 ] || die "must run as root (apt, chroot, mounts)"
+[ ! -e "$OUTDIR/results.md" ] || die "$OUTDIR already holds results; choose another BENCH_OUT"
+
+t0=$(now)
+# 1. Build what is missing: the same steps as "make check".
+if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
+	log "== build"
+	"$REPO/vm/setup-host.sh"
+	if [ ! -f "$KERNEL_DIR/bzImage" ] || [ "${BENCH_BUILD_KERNEL:-0}" = 1 ]; then
+		"$REPO/kernel/build.sh"
+	else
+		log "kernel: using $KERNEL_DIR/bzImage ($(cat "$KERNEL_DIR/kernel.release"), built $(date -r "$KERNEL_DIR/bzImage" '+%F %T'))"
+	fi
+	"$REPO/vm/build-root.sh"
+	build_guest_programs
+	"$REPO/vm/chroot.sh" make -s -C bench/progs O=/wtsmgr/build/bench
+	[ "$ACCEL" = tcg ] && "$REPO/bench/plugin/build.sh"
+	log "build done in $(elapsed "$t0")"
+fi
+[ -f "$KERNEL_DIR/bzImage" ] || die "no kernel (run without BENCH_NO_BUILD)"
+[ -x "$WTSMGR_CACHE/build/bench/insnloop" ] || die "bench programs not built (run without BENCH_NO_BUILD)"
+
+mkdir -p "$OUTDIR/raw"
+OUTDIR=$(cd "$OUTDIR" && pwd)
+ln -sfn "$OUTDIR" "$REPO/bench/results/latest" 2>/dev/null || true
+
+# 2. Settings shared by every configuration (printed with the results).
+# Checkpoints every $CKPT over a window of several cycles; WAL kept
+# (wal_keep_size) so that pg_waldump can read the whole window: every
+# configuration then creates all its WAL segments new, as a young
+# cluster does.
+PG_SETTINGS="shared_buffers = $SB
+checkpoint_timeout = $CKPT
+checkpoint_completion_target = 0.9
+max_wal_size = 4GB
+min_wal_size = 80MB
+wal_keep_size = 3GB
+log_checkpoints = on
+log_line_prefix = '%n [%p] '"
+
+insn_args=()
+plugin_note=
+if [ "$ACCEL" = tcg ]; then
+	if [ -f "$WTSMGR_CACHE/build/bench/insn.so" ]; then
+		insn_args=(--plugin "$WTSMGR_CACHE/build/bench/insn.so,ctl=/wtsmgr/out/insn.ctl,log=/wtsmgr/out/insn.log")
+		plugin_note="counted by bench/plugin/insn.c ($(cat "$WTSMGR_CACHE/build/bench/insn.so.header" 2>/dev/null))"
+	else
+		plugin_note="not measured: $(cat "$WTSMGR_CACHE/build/bench/insn.so.unavailable" 2>/dev/null || echo "plugin not built")"
+	fi
+else
+	plugin_note="not measured: TCG plugins do not run under KVM"
+fi
+
+# The command as typed, with the BENCH* variables that were set.
+vars=$(for v in $(compgen -e | grep '^BENCH' | grep -vx BENCH_COMMAND); do
+	printf '%s=%q ' "$v" "${!v}"; done)
+if [ -n "${BENCH_COMMAND:-}" ]; then
+	command="$BENCH_COMMAND ${vars% }"
+else
+	command="${vars}bench/bench.sh"
+fi
+command=${command% }
+
+# 3. What produced this: written before the run, so a failed run says too.
+{
+	echo "date=$(date -u '+%F %T UTC')"
+	echo "command=$command"
+	echo "settings=BENCH=$(IFS=,; echo "${benches[*]}") BENCH_CONFIGS=$CONFIGS BENCH_SCALE=$SCALE BENCH_DURATION=$DURATION BENCH_WARMUP=$WARMUP BENCH_CLIENTS=$CLIENTS BENCH_JOBS=$JOBS BENCH_DEVICE=$DEVICE BENCH_CHECKPOINT_TIMEOUT=$CKPT BENCH_SHARED_BUFFERS=$SB"
+	echo "commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo '+uncommitted changes')"
+	echo "host_cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+	echo "host_cores=$(nproc)"
+	echo "host_memory=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
+	echo "host_kernel=$(uname -r)"
+	echo "accel=$ACCEL"
+	echo "qemu=$(chroot "$ROOT_DIR/dir" dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null)"
+	echo "guest=$(nproc) vCPUs, 4096 MB"
+	echo "guest_kernel=$(cat "$KERNEL_DIR/kernel.release") (bzImage built $(date -r "$KERNEL_DIR/bzImage" '+%F %T'))"
+	echo "postgresql=$(chroot "$ROOT_DIR/dir" dpkg-query -W -f='${Version}' postgresql-18 2>/dev/null)"
+	echo "instructions=$plugin_note"
+} > "$OUTDIR/machine.txt"
+printf '%s\n' "$PG_SETTINGS" > "$OUTDIR/pg-settings.txt"
+
+# A generous limit: template, per configuration warm-up + window + copy,
+# start, pg_waldump; the other sub-benchmarks.
+timeout=$(( 900 + ${#configs[@]} * (DURATION + WARMUP + 300) + 600 + 20 * KSECS ))
+log "== running ${benches[*]} in the guest ($ACCEL); results in $OUTDIR"
+rc=0
+"$REPO/vm/run.sh" --accel "$ACCEL" --out "$OUTDIR/raw" --timeout "$timeout" \
+	"${insn_args[@]}" -- \
+	env BENCH_CONFIGS="$CONFIGS" BENCH_SCALE="$SCALE" BENCH_DURATION="$DURATION" \
+	BENCH_WARMUP="$WARMUP" BENCH_CLIENTS="$CLIENTS" BENCH_JOBS="$JOBS" \
+	BENCH_DEVICE="$DEVICE" BENCH_PG_SETTINGS="$PG_SETTINGS" \
+	BENCH_WAL_SEGMENTS="$WAL_SEGMENTS" BENCH_KERNEL_SECONDS="$KSECS" \
+	BENCH_KERNEL_FILE_MB="$KMB" BENCH_INSN="${insn_args:+1}" \
+	bash bench/guest/main.sh "${benches[@]}" 2>&1 | tee "$OUTDIR/console.log" ||
+	rc=${PIPESTATUS[0]}
+
+# 4. The report, from whatever the guest left (also after a failure).
+log "== report"
+python3 "$REPO/bench/report.py" "$OUTDIR" || { log "the report failed"; rc=1; }
+if [ -f "$OUTDIR/results.md" ]; then
+	echo
+	cat "$OUTDIR/results.md"
+	echo
+fi
+log "total $(elapsed "$t0"); results in $OUTDIR"
+if [ $rc != 0 ]; then
+	grep -h '^bench: FAILED' "$OUTDIR/console.log" >&2 || true
+	die "the benchmark FAILED (exit $rc): see above and $OUTDIR/console.log"
+fi

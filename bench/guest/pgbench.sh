@@ -1,0 +1,246 @@
+#!/bin/bash
+# Guest part of "make bench": the same pgbench workload against the same
+# freshly initialised database on the atomic NVMe device, once per
+# configuration.  Collects raw data only (pgbench transaction logs, the
+# server log, counters before and after each measured window); the host
+# turns it into the table and plots (bench/report.py).
+#
+# Settings come from the environment (bench/run.sh passes them):
+#   BENCH_CONFIGS   comma list of stock, wtsmgr, unsafe, directio
+#   BENCH_SCALE BENCH_DURATION BENCH_WARMUP BENCH_CLIENTS BENCH_JOBS
+#   BENCH_DEVICE    block device for PGDATA (xfs is made on it)
+#   BENCH_PG_SETTINGS  the postgresql.conf lines common to every config
+#
+# Per configuration, under $WTSMGR_OUT/pgbench/CONFIG/:
+#   before.txt, after.txt   KEY VALUE counters at the window's edges
+#   pgbench_log.*           one line per transaction (pgbench -l)
+#   pgbench.txt             pgbench's summary
+#   samples.txt             each second: time_ms wal_bytes dev_write_req
+#                           dev_write_sectors dev_flush
+#   postgres.log            server log (checkpoint lines, epoch ms prefix)
+#   waldump.txt             pg_waldump --stats over the window's LSN range
+#   settings.txt            every non-default setting of the server
+#   wtsmgr_status.txt, wtsmgr_stats.txt  (wtsmgr only)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+CONFIGS=${BENCH_CONFIGS:-stock,wtsmgr,unsafe}
+SCALE=${BENCH_SCALE:-30}
+DURATION=${BENCH_DURATION:-180}
+WARMUP=${BENCH_WARMUP:-20}
+CLIENTS=${BENCH_CLIENTS:-4}
+JOBS=${BENCH_JOBS:-2}
+DEV=${BENCH_DEVICE:-/dev/nvme0n1}
+TEMPLATE_DEV=${BENCH_TEMPLATE_DEVICE:-/dev/vdb}
+OUT=$WTSMGR_OUT/pgbench
+MNT=/mnt/bench
+TMNT=/mnt/template
+PGDATA=$MNT/pgdata
+PGLOG=/tmp/postgres.log
+export PGHOST=/tmp PGDATABASE=postgres
+
+[ -b "$DEV" ] || bdie "no block device $DEV"
+[ -b "$TEMPLATE_DEV" ] || bdie "no block device $TEMPLATE_DEV for the template"
+mkdir -p "$OUT" $MNT $TMNT
+
+pg() { runuser -u postgres -- "$@"; }
+sql() { pg psql -X -At -v ON_ERROR_STOP=1 -c "$1"; }
+pg_start() {
+	pg pg_ctl -D "$1" -w -t 300 -l $PGLOG \
+		-o "-k /tmp -c listen_addresses=''" start >/dev/null && return 0
+	tail -n 30 $PGLOG >&2
+	bdie "PostgreSQL did not start (config ${2:-template})"
+}
+pg_stop() { pg pg_ctl -D "$1" -w -t 600 -m fast stop >/dev/null; }
+
+# The wtsmgr check is the one that can fail (until the kernel has
+# buffered RWF_ATOMIC): run that configuration first, so a failing check
+# costs one database copy, not the others' runs.  The results are
+# reported in the usual order whatever the order of the runs.
+order=()
+case ",$CONFIGS," in *,wtsmgr,*) order+=(wtsmgr);; esac
+IFS=, read -r -a listed <<< "$CONFIGS"
+for c in "${listed[@]}"; do
+	case "$c" in
+	stock|unsafe|directio) order+=("$c");;
+	wtsmgr) ;;
+	*) bdie "unknown configuration '$c' (stock, wtsmgr, unsafe, directio)";;
+	esac
+done
+n_cfg=${#order[@]}
+
+if [ "${order[0]}" = wtsmgr ]; then
+	stage=/wtsmgr/build/ext-stage
+	[ -d $stage/usr ] || bdie "the extension is not staged in $stage (vm/build-extension.sh)"
+	cp -a $stage/. /
+fi
+
+# Instruction counter: an idle baseline (PostgreSQL not running) and a
+# calibration loop of a known number of instructions.
+if [ -n "${BENCH_INSN:-}" ]; then
+	blog "instruction counter: idle baseline (10 s) and calibration"
+	insn_mark idle-start; sleep 10; insn_mark idle-end
+	insn_mark calib-start
+	/wtsmgr/build/bench/insnloop 500000000 > "$OUT/calibration.txt"
+	insn_mark calib-end
+fi
+
+# 1. The template: initdb and pgbench -i once, on the scratch disk; each
+# configuration gets an identical copy on a fresh xfs on $DEV.
+t0=$(date +%s)
+blog "template: initdb and pgbench -i -s $SCALE on $TEMPLATE_DEV"
+mkfs.ext4 -q -F "$TEMPLATE_DEV"
+mount "$TEMPLATE_DEV" $TMNT
+mkdir $TMNT/pgdata && chown postgres: $TMNT/pgdata
+pg initdb -D $TMNT/pgdata -A trust --no-sync >/dev/null
+cat >> $TMNT/pgdata/postgresql.conf <<CONF
+
+# bench: the common settings, then the configuration's own
+include = 'bench.conf'
+CONF
+# The template keeps no WAL beyond what PostgreSQL itself keeps: every
+# configuration copies it.
+printf '%s\n' "$BENCH_PG_SETTINGS" "wal_keep_size = 0" > $TMNT/pgdata/bench.conf
+chown postgres: $TMNT/pgdata/bench.conf
+pg_start $TMNT/pgdata
+# pgbench -i -q reports every 5 s: those lines are the progress line.
+pg pgbench -i -q -s "$SCALE" 2>&1 | tee "$OUT/pgbench-init.txt" |
+	while read -r line; do
+		case "$line" in *" done (elapsed"*) blog "[template] pgbench -i: ${line%%(elapsed*}";; esac
+	done ||
+	{ tail "$OUT/pgbench-init.txt" >&2; bdie "pgbench -i failed"; }
+sql "SELECT pg_database_size('postgres')" > "$OUT/database-bytes.txt"
+sql "SELECT pg_relation_size('pgbench_accounts')" > "$OUT/accounts-bytes.txt"
+pg_stop $TMNT/pgdata
+sync
+blog "template ready in $(( $(date +%s) - t0 )) s: database $(( $(cat "$OUT/database-bytes.txt") / 1048576 )) MiB"
+printf '%s\n' "$BENCH_PG_SETTINGS" > "$OUT/common-settings.txt"
+
+i=0
+for cfg in "${order[@]}"; do
+	i=$((i + 1))
+	tag="[$cfg $i/$n_cfg]"
+	d=$OUT/$cfg
+	mkdir -p "$d"
+
+	# 2. A fresh xfs on the device and the template's copy, cold caches.
+	grep -q "^$DEV " /proc/mounts && umount "$DEV"
+	mkfs.xfs -f -q "$DEV"
+	mount -t xfs "$DEV" $MNT
+	cp -a $TMNT/pgdata $PGDATA
+	{
+		printf '%s\n' "$BENCH_PG_SETTINGS"
+		echo "# configuration $cfg"
+		case $cfg in
+		stock) echo "full_page_writes = on";;
+		unsafe) echo "full_page_writes = off";;
+		directio) printf '%s\n' "full_page_writes = on" "debug_io_direct = data";;
+		# No full_page_writes line: an explicit "on" would win over
+		# wtsmgr's decision (wtsmgr.full_page_writes = auto).
+		wtsmgr) printf '%s\n' "shared_preload_libraries = 'wtsmgr'" \
+			"wtsmgr.mode = atomic" "wtsmgr.full_page_writes = auto";;
+		esac
+	} > $PGDATA/bench.conf
+	cp $PGDATA/bench.conf "$d/bench.conf"
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	rm -f $PGLOG
+	pg_start $PGDATA "$cfg"
+
+	if [ "$cfg" = wtsmgr ]; then
+		sql "CREATE EXTENSION wtsmgr" >/dev/null
+		sql "SELECT * FROM wtsmgr_status" > "$d/wtsmgr_status.txt"
+		pg psql -X -c "SELECT * FROM wtsmgr_locations" >> "$d/wtsmgr_status.txt"
+		fpw=$(sql "SHOW full_page_writes")
+		if [ "$fpw" != off ]; then
+			reason=$(sql "SELECT full_page_writes_reason FROM wtsmgr_status")
+			cp $PGLOG "$d/postgres.log"
+			pg_stop $PGDATA || true
+			bdie "configuration wtsmgr: wtsmgr's safety check did not turn full_page_writes off (it is $fpw): $reason.
+The comparison needs a kernel with buffered RWF_ATOMIC; to run the other configurations meanwhile use BENCH_CONFIGS=stock,unsafe."
+		fi
+		blog "$tag wtsmgr turned full_page_writes off: $(sql "SELECT full_page_writes_reason FROM wtsmgr_status")"
+	fi
+	sql "SELECT name, setting FROM pg_settings WHERE source NOT IN ('default', 'override') ORDER BY name" \
+		> "$d/settings.txt"
+
+	if [ "$WARMUP" -gt 0 ]; then
+		blog "$tag warm-up ${WARMUP} s"
+		pg pgbench -n -T "$WARMUP" -c "$CLIENTS" -j "$JOBS" > "$d/warmup.txt" 2>&1
+	fi
+	# A checkpoint right before the window: every configuration starts
+	# its window at the beginning of a checkpoint cycle.
+	sql "CHECKPOINT" >/dev/null
+
+	snapshot() {
+		echo "time_ms $(now_ms)"
+		echo "lsn $(sql "SELECT pg_current_wal_lsn()")"
+		echo "lsn_bytes $(sql "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")"
+		sql "SELECT 'wal_records ' || wal_records, 'wal_fpi ' || wal_fpi,
+			'wal_bytes ' || wal_bytes, 'wal_buffers_full ' || wal_buffers_full
+			FROM pg_stat_wal" | tr '|' '\n'
+		sql "SELECT 'ckpt_timed ' || num_timed, 'ckpt_requested ' || num_requested,
+			'ckpt_done ' || num_done, 'ckpt_buffers_written ' || buffers_written
+			FROM pg_stat_checkpointer" | tr '|' '\n'
+		sql "SELECT 'xact_commit ' || xact_commit FROM pg_stat_database WHERE datname = 'postgres'"
+		echo "devstat $(devstat "$DEV")"
+	}
+	# Once a second during the window: WAL position and the device's
+	# write counters, through one psql session (cheap).  Stops when the
+	# flag file goes.
+	sampler() {
+		local st
+		while [ -e /tmp/sampling ]; do
+			read -r -a st < "/sys/block/${DEV##*/}/stat"
+			echo "SELECT '$(now_ms) ' || (pg_current_wal_lsn() - '0/0'::pg_lsn) || ' ${st[4]} ${st[6]} ${st[15]}';"
+			sleep 1
+		done | pg psql -X -At -q > "$d/samples.txt"
+	}
+	# wtsmgr's own counters cover the window only.
+	[ "$cfg" = wtsmgr ] && sql "SELECT wtsmgr_stats_reset()" >/dev/null
+	snapshot > "$d/before.txt"
+	touch /tmp/sampling
+	sampler &
+	sampler_pid=$!
+	insn_mark "$cfg-start"
+	rm -rf /tmp/pgb && mkdir /tmp/pgb && chown postgres: /tmp/pgb
+	# pgbench's progress lines (stderr) become ours; its summary (stdout)
+	# goes to a file.  "set -o pipefail" keeps pgbench's exit status.
+	pg pgbench -n -T "$DURATION" -c "$CLIENTS" -j "$JOBS" -P 5 \
+		-l --log-prefix=/tmp/pgb/pgbench_log 2>&1 >"$d/pgbench.txt" |
+	while read -r line; do
+		case "$line" in
+		progress:*)
+			set -- $line
+			blog "$tag ${2%.0}/$DURATION s, ${4} tps, lat ${7} ms";;
+		*) echo "$line";;
+		esac
+	done
+	insn_mark "$cfg-end"
+	snapshot > "$d/after.txt"
+	rm -f /tmp/sampling
+	wait $sampler_pid || true
+	cp /tmp/pgb/pgbench_log* "$d/"
+	lsn1=$(sed -n 's/^lsn //p' "$d/before.txt")
+	lsn2=$(sed -n 's/^lsn //p' "$d/after.txt")
+	blog "$tag pg_waldump --stats $lsn1 .. $lsn2"
+	pg pg_waldump --stats -p $PGDATA/pg_wal -s "$lsn1" -e "$lsn2" > "$d/waldump.txt" 2>&1 ||
+		blog "$tag pg_waldump failed (see waldump.txt); full-page image bytes will be missing"
+	if [ "$cfg" = wtsmgr ]; then
+		sql "SELECT 'atomic_writes ' || sum(atomic_writes), 'atomic_bytes ' || sum(atomic_bytes),
+			'writethrough_writes ' || sum(writethrough_writes),
+			'passthrough_writes ' || sum(passthrough_writes),
+			'atomic_failures ' || sum(atomic_failures),
+			'wal_segments_write_zeroes ' || sum(wal_segments_write_zeroes),
+			'wal_segments_fallback ' || sum(wal_segments_fallback)
+			FROM wtsmgr_stats" | tr '|' '\n' > "$d/wtsmgr_stats.txt"
+		pg psql -X -c "SELECT * FROM wtsmgr_stats" >> "$d/wtsmgr_stats.txt"
+	fi
+	pg_stop $PGDATA
+	cp $PGLOG "$d/postgres.log"
+	tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$d/pgbench.txt")
+	blog "$tag done: ${tps:-?} tps"
+	umount $MNT
+done
+umount $TMNT
+blog "pgbench: all ${n_cfg} configurations done"

@@ -1,0 +1,560 @@
+#!/usr/bin/env python3
+"""Turn the raw data of one "make bench" run into its report.
+
+Usage: bench/report.py RESULTS_DIR
+
+Reads RESULTS_DIR/raw/ (what the guest wrote: see bench/guest/*.sh) and
+RESULTS_DIR/machine.txt, and writes into RESULTS_DIR:
+  results.md             the report: tables, settings, machine, plots
+  summary.csv            every pgbench figure per configuration, with ratios
+  tps_per_second.csv     per-second TPS of every configuration
+  checkpoints.csv        checkpoint starts (seconds into the window)
+  wal_cumulative.csv     WAL and device bytes since the window's start
+  walinit.csv, kernel.csv  the other sub-benchmarks
+  tps.png, wal.png       plots (gnuplot)
+Only the standard library; gnuplot for the plots.
+"""
+import csv
+import glob
+import math
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+ORDER = ["stock", "wtsmgr", "unsafe", "directio"]
+LABEL = {
+    "stock": "stock",
+    "wtsmgr": "wtsmgr",
+    "unsafe": "unsafe (FPW off, no protection)",
+    "directio": "directio (developer-only)",
+}
+SECTOR = 512
+
+
+def read_kv(path):
+    """KEY VALUE... lines into a dict (values as strings)."""
+    kv = {}
+    if not os.path.exists(path):
+        return kv
+    with open(path) as f:
+        for line in f:
+            parts = line.split(None, 1)
+            if len(parts) == 2:
+                kv[parts[0]] = parts[1].strip()
+    return kv
+
+
+def machine(results):
+    m = {}
+    path = os.path.join(results, "machine.txt")
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                k, _, v = line.rstrip("\n").partition("=")
+                m[k] = v
+    return m
+
+
+def percentile(sorted_vals, p):
+    """Nearest-rank percentile of an ascending list."""
+    if not sorted_vals:
+        return None
+    k = max(0, math.ceil(p / 100.0 * len(sorted_vals)) - 1)
+    return sorted_vals[k]
+
+
+def parse_pgbench_logs(d):
+    """(completion_time_s, latency_us) of every successful transaction."""
+    txs = []
+    failed = 0
+    for path in glob.glob(os.path.join(d, "pgbench_log.*")):
+        with open(path) as f:
+            for line in f:
+                p = line.split()
+                if len(p) < 6:
+                    continue
+                if not p[2].isdigit():  # "failed", "skipped"
+                    failed += 1
+                    continue
+                txs.append((int(p[4]) + int(p[5]) / 1e6, int(p[2])))
+    txs.sort()
+    return txs, failed
+
+
+def checkpoint_starts(d):
+    """Epoch seconds of each 'checkpoint starting' line of the server log."""
+    starts = []
+    path = os.path.join(d, "postgres.log")
+    if os.path.exists(path):
+        with open(path, errors="replace") as f:
+            for line in f:
+                m = re.match(r"^(\d+\.\d+) \[\d+\] LOG:  checkpoint starting: (.*)$", line)
+                if m:
+                    starts.append((float(m.group(1)), m.group(2).strip()))
+    return starts
+
+
+def waldump_total(d):
+    """(records, record_bytes, fpi_bytes, combined_bytes) from pg_waldump --stats."""
+    path = os.path.join(d, "waldump.txt")
+    if not os.path.exists(path):
+        return None
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = re.match(r"^Total\s+(\d+)\s+(\d+)\s+\[[^]]*\]\s+(\d+)\s+\[[^]]*\]\s+(\d+)", line)
+            if m:
+                return tuple(int(x) for x in m.groups())
+    return None
+
+
+def insn_marks(results):
+    marks = {}
+    path = os.path.join(results, "raw", "insn.log")
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                p = line.split()
+                if len(p) == 3 and p[1].isdigit():
+                    marks[p[0]] = (int(p[1]), int(p[2]))
+    return marks
+
+
+def analyse_config(results, cfg, duration, marks):
+    d = os.path.join(results, "raw", "pgbench", cfg)
+    before, after = read_kv(os.path.join(d, "before.txt")), read_kv(os.path.join(d, "after.txt"))
+    if not before or not after:
+        return None
+    txs, failed = parse_pgbench_logs(d)
+    if not txs:
+        return None
+    r = {"cfg": cfg}
+    t_start = min(t - lat / 1e6 for t, lat in txs)
+    secs = int(duration)
+    per_sec = [0] * secs
+    for t, _ in txs:
+        k = int(t - t_start)
+        if 0 <= k < secs:
+            per_sec[k] += 1
+    r["per_sec"] = per_sec
+    r["t_start"] = t_start
+    n = len(txs)
+    r["transactions"] = n
+    r["failed"] = failed
+    summary = open(os.path.join(d, "pgbench.txt")).read() if os.path.exists(os.path.join(d, "pgbench.txt")) else ""
+    m = re.search(r"^tps = ([0-9.]+)", summary, re.M)
+    r["tps"] = float(m.group(1)) if m else n / duration
+    lats = sorted(lat / 1000.0 for _, lat in txs)
+    r["lat_avg"] = sum(lats) / n
+    r["lat_p95"] = percentile(lats, 95)
+    r["lat_p99"] = percentile(lats, 99)
+    mean = statistics.mean(per_sec)
+    r["tps_cv"] = statistics.pstdev(per_sec) / mean if mean else None
+    r["tps_min_1s"] = min(per_sec)
+    r["tps_max_1s"] = max(per_sec)
+
+    wal = int(after["lsn_bytes"]) - int(before["lsn_bytes"])
+    r["wal_bytes"] = wal
+    r["wal_per_tx"] = wal / n
+    r["wal_fpi"] = int(after["wal_fpi"]) - int(before["wal_fpi"])
+    r["fpi_per_tx"] = r["wal_fpi"] / n
+    r["pgstat_wal_bytes"] = int(after["wal_bytes"]) - int(before["wal_bytes"])
+    wd = waldump_total(d)
+    if wd:
+        r["fpi_bytes"] = wd[2]
+        r["fpi_bytes_per_tx"] = wd[2] / n
+        r["fpi_share"] = wd[2] / wd[3] if wd[3] else None
+        r["waldump_records"] = wd[0]
+    ds0 = [int(x) for x in before["devstat"].split()]
+    ds1 = [int(x) for x in after["devstat"].split()]
+    r["dev_write_req"] = ds1[4] - ds0[4]
+    r["dev_write_bytes"] = (ds1[6] - ds0[6]) * SECTOR
+    r["dev_flush"] = ds1[15] - ds0[15] if len(ds1) > 15 else None
+    r["dev_read_bytes"] = (ds1[2] - ds0[2]) * SECTOR
+    r["dev_write_req_per_tx"] = r["dev_write_req"] / n
+    r["dev_write_bytes_per_tx"] = r["dev_write_bytes"] / n
+    r["dev_flush_per_tx"] = r["dev_flush"] / n if r["dev_flush"] is not None else None
+    r["ckpt_done"] = int(after["ckpt_done"]) - int(before["ckpt_done"])
+
+    # Checkpoint cycles: the window starts right after a CHECKPOINT, then
+    # one cycle per checkpoint start.  TPS in the first fifth of each
+    # complete cycle against the rest of it.
+    t_end = t_start + duration
+    starts = [t for t, _ in checkpoint_starts(d) if t_start + 1 < t < t_end]
+    r["ckpt_starts"] = [t - t_start for t in starts]
+    bounds = [t_start] + starts
+    first_n = first_t = rest_n = rest_t = 0.0
+    times = [t for t, _ in txs]
+    import bisect
+    for a, b in zip(bounds, bounds[1:]):
+        cut = a + (b - a) / 5
+        first_n += bisect.bisect_left(times, cut) - bisect.bisect_left(times, a)
+        rest_n += bisect.bisect_left(times, b) - bisect.bisect_left(times, cut)
+        first_t += cut - a
+        rest_t += b - cut
+    r["cycles"] = len(bounds) - 1
+    if first_t > 0 and rest_t > 0:
+        r["tps_first_fifth"] = first_n / first_t
+        r["tps_rest"] = rest_n / rest_t
+        r["first_fifth_ratio"] = r["tps_first_fifth"] / r["tps_rest"] if r["tps_rest"] else None
+
+    # Samples: cumulative WAL and device bytes against time.
+    r["samples"] = []
+    sp = os.path.join(d, "samples.txt")
+    if os.path.exists(sp):
+        with open(sp) as f:
+            rows = [l.split() for l in f if len(l.split()) >= 4]
+        if rows:
+            w0, s0 = int(rows[0][1]), int(rows[0][3])
+            lsn0 = int(before["lsn_bytes"])
+            for p in rows:
+                r["samples"].append((int(p[0]) / 1000.0 - t_start, int(p[1]) - lsn0,
+                                     (int(p[3]) - s0) * SECTOR))
+
+    if f"{cfg}-start" in marks and f"{cfg}-end" in marks:
+        r["insns"] = marks[f"{cfg}-end"][0] - marks[f"{cfg}-start"][0]
+        r["insn_per_tx"] = r["insns"] / n
+    ws = read_kv(os.path.join(d, "wtsmgr_stats.txt"))
+    if ws.get("atomic_writes", "").isdigit():
+        r["wtsmgr_stats"] = {k: int(v) for k, v in ws.items() if v.isdigit()}
+        r["atomic_writes_per_tx"] = r["wtsmgr_stats"]["atomic_writes"] / n
+    st = os.path.join(d, "wtsmgr_status.txt")
+    if os.path.exists(st):
+        r["wtsmgr_status"] = open(st).read().splitlines()[0] if os.path.getsize(st) else ""
+    return r
+
+
+def fmt(v, kind):
+    if v is None:
+        return "n/a"
+    if kind == "int":
+        return f"{v:,.0f}"
+    if kind == "f1":
+        return f"{v:,.1f}"
+    if kind == "f2":
+        return f"{v:,.2f}"
+    if kind == "f3":
+        return f"{v:.3f}"
+    if kind == "pct":
+        return f"{100 * v:.1f}%"
+    if kind == "bytes":
+        return f"{v:,.0f}"
+    if kind == "mib":
+        return f"{v / 1048576:,.1f}"
+    return str(v)
+
+
+# (key, label, format): the rows of the table, in order.
+ROWS = [
+    ("tps", "TPS (pgbench, whole window)", "f1"),
+    ("tps_cv", "coefficient of variation of per-second TPS", "f3"),
+    ("tps_min_1s", "lowest / highest 1-second TPS", "minmax"),
+    ("tps_first_fifth", "TPS in the first fifth of checkpoint cycles", "f1"),
+    ("tps_rest", "TPS in the rest of the cycles", "f1"),
+    ("first_fifth_ratio", "first fifth / rest", "f3"),
+    ("lat_avg", "latency average (ms)", "f1"),
+    ("lat_p95", "latency p95 (ms)", "f1"),
+    ("lat_p99", "latency p99 (ms)", "f1"),
+    ("transactions", "transactions", "int"),
+    ("wal_per_tx", "WAL bytes per transaction (LSN)", "int"),
+    ("wal_bytes", "WAL MiB in the window", "mib"),
+    ("fpi_per_tx", "full-page images per transaction (pg_stat_wal)", "f3"),
+    ("wal_fpi", "full-page images (pg_stat_wal)", "int"),
+    ("fpi_bytes_per_tx", "full-page image bytes per transaction (pg_waldump)", "int"),
+    ("fpi_share", "full-page image share of WAL (pg_waldump)", "pct"),
+    ("dev_write_bytes_per_tx", "device bytes written per transaction", "int"),
+    ("dev_write_req_per_tx", "device write requests per transaction", "f2"),
+    ("dev_flush_per_tx", "device cache flushes per transaction", "f2"),
+    ("dev_write_bytes", "device MiB written in the window", "mib"),
+    ("ckpt_done", "checkpoints completed (pg_stat_checkpointer)", "int"),
+    ("cycles", "complete checkpoint cycles in the window", "int"),
+    ("insn_per_tx", "guest instructions per transaction", "int"),
+    ("atomic_writes_per_tx", "wtsmgr atomic write-through data writes per transaction", "f2"),
+]
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def pgbench_section(results, m, settings, out):
+    base = os.path.join(results, "raw", "pgbench")
+    if not os.path.isdir(base):
+        return []
+    duration = float(re.search(r"BENCH_DURATION=(\d+)", m.get("settings", "BENCH_DURATION=0")).group(1))
+    listed = re.search(r"BENCH_CONFIGS=(\S+)", m.get("settings", "")).group(1).split(",")
+    cfgs = [c for c in ORDER if c in listed]
+    marks = insn_marks(results)
+    res = {c: analyse_config(results, c, duration, marks) for c in cfgs}
+    done = [c for c in cfgs if res[c]]
+    lines = []
+    w = lines.append
+    w("## pgbench: stock against wtsmgr\n")
+    w("The same pgbench (TPC-B-like) workload against the same freshly initialised database "
+      "(xfs on the atomic NVMe device), once per configuration:\n")
+    w("- **stock**: wtsmgr not loaded, `full_page_writes = on` (what users run today);")
+    w("- **wtsmgr**: `shared_preload_libraries = 'wtsmgr'`, `wtsmgr.mode = atomic`; its safety check "
+      "must turn `full_page_writes` off (the run fails otherwise);")
+    w("- **unsafe**: stock with `full_page_writes = off`: the ceiling, **without torn-page protection: unsafe**;")
+    w("- **directio** (when run): `debug_io_direct = data`, `full_page_writes = on`: a **developer-only** setting.\n")
+    failed = [c for c in cfgs if not res[c]]
+    for c in failed:
+        reason = ""
+        log = os.path.join(results, "console.log")
+        if os.path.exists(log):
+            for line in open(log, errors="replace"):
+                if "FAILED" in line and c in line:
+                    reason = line.strip()
+        w(f"**{c}: no result.** {reason}\n")
+    if not done:
+        return lines
+    # The table.
+    ratio_cols = []
+    if "stock" in done:
+        ratio_cols = [c for c in ("wtsmgr", "unsafe", "directio") if c in cfgs]
+    hdr = ["figure"] + [LABEL[c] for c in cfgs] + [f"{c}/stock" for c in ratio_cols]
+    w("| " + " | ".join(hdr) + " |")
+    w("|" + "---|" * len(hdr))
+    csv_rows = [["figure"] + cfgs + [f"{c}/stock" for c in ratio_cols]]
+    for key, label, kind in ROWS:
+        vals = []
+        raw_vals = []
+        for c in cfgs:
+            r = res[c]
+            if not r:
+                vals.append("FAILED" if c in failed else "n/a")
+                raw_vals.append("")
+                continue
+            if kind == "minmax":
+                vals.append(f"{r['tps_min_1s']} / {r['tps_max_1s']}")
+                raw_vals.append(f"{r['tps_min_1s']}/{r['tps_max_1s']}")
+                continue
+            v = r.get(key)
+            vals.append(fmt(v, kind))
+            raw_vals.append("" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v)))
+        rats = []
+        for c in ratio_cols:
+            if kind == "minmax" or not res.get(c) or not res.get("stock"):
+                rats.append("")
+                continue
+            rv = ratio(res[c].get(key), res["stock"].get(key))
+            rats.append(f"{rv:.2f}" if rv is not None else "n/a")
+        if all(v == "n/a" for v in vals):
+            continue
+        w("| " + " | ".join([label] + vals + rats) + " |")
+        csv_rows.append([label] + raw_vals + rats)
+    with open(os.path.join(results, "summary.csv"), "w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(csv_rows)
+    w("")
+    w(f"Window {duration:.0f} s per configuration after a warm-up and a CHECKPOINT; clients, scale and "
+      f"the other options: `{m.get('settings', '')}`.")
+    w("Common PostgreSQL settings (every configuration; each adds only the lines above):\n")
+    w("```")
+    w(settings.strip())
+    w("```\n")
+    ins = m.get("instructions", "")
+    w(f"Guest instructions: {ins}.")
+    if "idle-start" in marks and "idle-end" in marks:
+        (i0, n0), (i1, n1) = marks["idle-start"], marks["idle-end"]
+        w(f" Idle baseline (PostgreSQL stopped): {(i1 - i0) / ((n1 - n0) / 1e9):,.0f} instructions/s for the whole guest.")
+    if "calib-start" in marks and "calib-end" in marks:
+        cal = read_kv(os.path.join(base, "calibration.txt")).get("loop_insns")
+        got = marks["calib-end"][0] - marks["calib-start"][0]
+        if cal:
+            w(f" Calibration: a loop of {int(cal):,} instructions counted as {got:,} (includes the "
+              "process start and the guest's background).")
+    w("")
+    w("Notes: TPS and latency are wall-clock figures under the emulator "
+      f"({m.get('accel', '?')}); under TCG the CPU is about 20x slower than native, so their ratios are "
+      "indicative only. WAL, full-page-image and device figures per transaction do not depend on the "
+      "emulation speed. Device figures are `/sys/block` counters of the data device over the window; "
+      "write-zeroes commands (WAL segment initialisation by wtsmgr) count as written bytes there "
+      "although no data is transferred.\n")
+    for c in done:
+        if res[c].get("wtsmgr_status"):
+            w(f"wtsmgr status during its run (wtsmgr_status): `{res[c]['wtsmgr_status']}`\n")
+        if res[c].get("wtsmgr_stats"):
+            st = res[c]["wtsmgr_stats"]
+            w("wtsmgr write path over the window (wtsmgr_stats): "
+              + ", ".join(f"{k} {v:,}" for k, v in st.items()) + "\n")
+    w("![TPS per second](tps.png)\n")
+    w("![Cumulative WAL](wal.png)\n")
+
+    # CSVs and plots.
+    secs = int(duration)
+    with open(os.path.join(results, "tps_per_second.csv"), "w", newline="") as f:
+        wr = csv.writer(f, lineterminator="\n")
+        wr.writerow(["second"] + done)
+        for k in range(secs):
+            wr.writerow([k] + [res[c]["per_sec"][k] for c in done])
+    with open(os.path.join(results, "checkpoints.csv"), "w", newline="") as f:
+        wr = csv.writer(f, lineterminator="\n")
+        wr.writerow(["config", "second"])
+        for c in done:
+            for t in res[c]["ckpt_starts"]:
+                wr.writerow([c, f"{t:.3f}"])
+    with open(os.path.join(results, "wal_cumulative.csv"), "w", newline="") as f:
+        wr = csv.writer(f, lineterminator="\n")
+        wr.writerow(["config", "second", "wal_bytes", "device_write_bytes"])
+        for c in done:
+            for t, wb, db in res[c]["samples"]:
+                wr.writerow([c, f"{t:.3f}", wb, db])
+    plots(results, done, res, duration)
+    return lines
+
+
+def gnuplot(script):
+    try:
+        subprocess.run(["gnuplot"], input=script, text=True, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    except (OSError, subprocess.CalledProcessError) as e:
+        err = getattr(e, "stderr", "") or ""
+        print(f"report.py: gnuplot failed: {e}\n{err}", file=sys.stderr)
+
+
+def plots(results, done, res, duration):
+    n = len(done)
+    s = [f"set terminal pngcairo size 1000,{260 * n + 60} font 'sans,10'",
+         f"set output '{results}/tps.png'",
+         "set datafile separator ','",
+         f"set multiplot layout {n},1 title 'TPS per second (dashed: checkpoint starts)'",
+         f"set xrange [0:{duration}]", "set yrange [0:*]", "set grid ytics",
+         "set ylabel 'TPS'"]
+    for i, c in enumerate(done):
+        s.append("unset arrow")
+        for t in res[c]["ckpt_starts"]:
+            s.append(f"set arrow from {t:.2f}, graph 0 to {t:.2f}, graph 1 nohead dt 2 lc rgb '#cc0000'")
+        s.append("set xlabel 'seconds into the window'" if i == n - 1 else "unset xlabel")
+        s.append(f"plot '{results}/tps_per_second.csv' using 1:{i + 2} every ::1 with lines "
+                 f"lw 1.5 lc rgb '#1f77b4' title '{LABEL[c]}'")
+    s.append("unset multiplot")
+    gnuplot("\n".join(s) + "\n")
+    if not any(res[c]["samples"] for c in done):
+        return
+    s = ["set terminal pngcairo size 1000,500 font 'sans,10'",
+         f"set output '{results}/wal.png'",
+         "set datafile separator ','",
+         "set title 'Cumulative WAL written during the window'",
+         "set xlabel 'seconds into the window'", "set ylabel 'WAL (MiB)'",
+         "set grid", "set key left top", f"set xrange [0:{duration}]"]
+    parts = []
+    for c in done:
+        if res[c]["samples"]:
+            parts.append(f"'{results}/wal_cumulative.csv' using (strcol(1) eq '{c}' ? $2 : 1/0):($3/1048576) "
+                         f"every ::1 with lines lw 2 title '{LABEL[c]}'")
+    s.append("plot " + ", \\\n  ".join(parts))
+    gnuplot("\n".join(s) + "\n")
+
+
+def kv_line(line):
+    return dict(p.split("=", 1) for p in line.split() if "=" in p)
+
+
+def walinit_section(results):
+    path = os.path.join(results, "raw", "walinit", "results.txt")
+    if not os.path.exists(path):
+        return []
+    rows = [kv_line(l) for l in open(path) if l.strip()]
+    lines = ["## WAL segment creation: write-zeroes against zero-fill\n",
+             "16 MiB segments created one after the other, each followed by fsync, on a fresh "
+             "filesystem on the NVMe device: `zero` writes 16 MiB of zeroes (PostgreSQL's "
+             "wal_init_zero), `wz` uses fallocate(FALLOC_FL_WRITE_ZEROES) (wtsmgr.wal_write_zeroes). "
+             "Anchor: about 3x faster file creation with write-zeroes (Zhang Yi's series).\n",
+             "| filesystem | zero-fill ms/segment | write-zeroes ms/segment | speed-up | zero-fill device MiB/segment | write-zeroes device MiB/segment | write requests/segment (zero, wz) |",
+             "|---|---|---|---|---|---|---|"]
+    out = [["fs", "mode", "status", "segments", "ms_per_segment", "ms_max",
+            "dev_write_req", "dev_write_bytes", "dev_flush"]]
+    by = {}
+    for r in rows:
+        by[(r.get("fs"), r.get("mode"))] = r
+        out.append([r.get("fs"), r.get("mode"), r.get("status"), r.get("segments", ""),
+                    r.get("ms_per_segment", ""), r.get("ms_max", ""), r.get("dev_write_req", ""),
+                    int(r.get("dev_write_sectors", 0)) * SECTOR, r.get("dev_flush", "")])
+    for fs in ("ext4", "xfs"):
+        z, wz = by.get((fs, "zero")), by.get((fs, "wz"))
+        if not z:
+            continue
+
+        def per_seg(r, key, scale=1.0):
+            if not r or r.get("status") != "ok":
+                return None
+            return int(r[key]) * scale / int(r["segments"])
+        zms = float(z["ms_per_segment"]) if z.get("status") == "ok" else None
+        wms = float(wz["ms_per_segment"]) if wz and wz.get("status") == "ok" else None
+        sp = f"{zms / wms:.2f}x" if zms and wms else "n/a"
+        wtxt = fmt(wms, "f1") if wms else ("unsupported" if wz and wz.get("status", "").startswith("unsupported") else "n/a")
+        zb, wb = per_seg(z, "dev_write_sectors", SECTOR / 1048576), per_seg(wz, "dev_write_sectors", SECTOR / 1048576)
+        zr, wr = per_seg(z, "dev_write_req"), per_seg(wz, "dev_write_req")
+        lines.append(f"| {fs} | {fmt(zms, 'f1')} | {wtxt} | {sp} | {fmt(zb, 'f2')} | {fmt(wb, 'f2')} | "
+                     f"{fmt(zr, 'f1')}, {fmt(wr, 'f1')} |")
+    with open(os.path.join(results, "walinit.csv"), "w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(out)
+    lines.append("\nDevice MiB for write-zeroes count the zeroed range (the block layer accounts "
+                 "WRITE ZEROES as writes); the device receives no data for it.\n")
+    return lines
+
+
+def kernel_section(results):
+    path = os.path.join(results, "raw", "kernel", "results.txt")
+    if not os.path.exists(path):
+        return []
+    rows = [kv_line(l) for l in open(path) if l.strip()]
+    names = {"wt": "write-through (RWF_WRITETHROUGH)", "wt-atomic": "write-through + RWF_ATOMIC",
+             "direct": "O_DIRECT", "fdatasync": "buffered + fdatasync", "buffered": "buffered (one fdatasync at the end)"}
+    lines = ["## Kernel: 4 KiB random overwrites\n",
+             "A file on xfs on the NVMe device, overwritten at random 4 KiB offsets for a fixed time "
+             "per run; QD1 with pwritev2, QD32 with io_uring. Device figures per application write.\n",
+             "| write path | QD | IOPS | IOPS / O_DIRECT | device write requests per write | device bytes per write | flushes per write |",
+             "|---|---|---|---|---|---|---|"]
+    out = [["mode", "qd", "status", "writes", "seconds", "iops", "ratio_to_direct",
+            "dev_write_req_per_write", "dev_bytes_per_write", "dev_flush_per_write"]]
+    direct = {r.get("qd"): float(r["iops"]) for r in rows if r.get("mode") == "direct" and r.get("status") == "ok"}
+    for r in rows:
+        qd = r.get("qd", "")
+        if r.get("status") != "ok":
+            # "mode=wt-atomic status=unsupported (...)": the QD is not printed
+            lines.append(f"| {names.get(r.get('mode'), r.get('mode'))} | {qd or '?'} | unsupported | | | | |")
+            out.append([r.get("mode"), qd, "unsupported"] + [""] * 7)
+            continue
+        writes = int(r["writes"])
+        iops = float(r["iops"])
+        rd = iops / direct[qd] if qd in direct else None
+        req = int(r["dev_write_req"]) / writes
+        byt = int(r["dev_write_sectors"]) * SECTOR / writes
+        fl = int(r["dev_flush"]) / writes
+        lines.append(f"| {names.get(r['mode'], r['mode'])} | {qd} | {iops:,.0f} | {fmt(rd, 'f2')} | "
+                     f"{req:.2f} | {byt:,.0f} | {fl:.2f} |")
+        out.append([r["mode"], qd, "ok", writes, r["seconds"], r["iops"],
+                    "" if rd is None else f"{rd:.4f}", f"{req:.4f}", f"{byt:.1f}", f"{fl:.4f}"])
+    with open(os.path.join(results, "kernel.csv"), "w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(out)
+    lines.append("")
+    return lines
+
+
+def main():
+    if len(sys.argv) != 2 or not os.path.isdir(sys.argv[1]):
+        sys.exit("usage: bench/report.py RESULTS_DIR")
+    results = os.path.abspath(sys.argv[1])
+    m = machine(results)
+    sp = os.path.join(results, "pg-settings.txt")
+    settings = open(sp).read() if os.path.exists(sp) else ""
+    lines = ["# wtsmgr benchmark\n",
+             f"Command: `{m.get('command', '?')}` ({m.get('date', '?')}, commit {m.get('commit', '?')})\n",
+             f"Machine: {m.get('host_cpu', '?')}, {m.get('host_cores', '?')} cores, "
+             f"{m.get('host_memory', '?')}, host kernel {m.get('host_kernel', '?')}; "
+             f"guest under QEMU {m.get('qemu', '?')} with **{m.get('accel', '?').upper()}**, "
+             f"{m.get('guest', '?')}, kernel {m.get('guest_kernel', '?')}, "
+             f"PostgreSQL {m.get('postgresql', '?')}.\n"]
+    lines += pgbench_section(results, m, settings, lines)
+    lines += walinit_section(results)
+    lines += kernel_section(results)
+    with open(os.path.join(results, "results.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -16,6 +16,9 @@
  *   wt atomic FILE BLOCKDEV     buffered RWF_ATOMIC with write-through:
  *                               the accepted sizes, every EINVAL /
  *                               EOPNOTSUPP / EFAULT case, read-back
+ *   wt misc FILE BLOCKDEV       write-through next to hole punch,
+ *                               fallocate, O_DIRECT writes, ENOSPC and a
+ *                               frozen file system
  *   wt ioerr FILE BLOCKDEV      device errors: the block device must be a
  *                               device-mapper device; $WT_DM_FAIL START LEN
  *                               turns sectors START..START+LEN into
@@ -39,6 +42,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -625,6 +630,132 @@ static int cmd_atomic(const char *path, const char *dev)
 	return failures ? 1 : 0;
 }
 
+/* Expect [off, off + len) to read as zeroes. */
+static void expect_zeroes(int fd, off_t off, size_t len, const char *what)
+{
+	unsigned char *got = xaligned(len);
+	size_t i;
+
+	if (pread(fd, got, len, off) != (ssize_t)len)
+		die("pread");
+	for (i = 0; i < len && !got[i]; i++)
+		;
+	if (i < len)
+		fail("%s: byte %zu is not zero", what, i);
+	else
+		printf("ok: %s\n", what);
+	free(got);
+}
+
+static int cmd_misc(const char *path, const char *dev)
+{
+	const size_t len = 65536;
+	unsigned char *buf = xaligned(len);
+	int fd = open_file(path);
+	int bdev = open(dev, O_RDONLY | O_DIRECT);
+	char dir[512], cmd[1100];
+	struct statvfs sv;
+	pid_t child;
+	int st;
+
+	if (bdev < 0)
+		die(dev);
+	snprintf(dir, sizeof(dir), "%s", path);
+	*strrchr(dir, '/') = 0;
+
+	/* Hole punch: the hole reads as zeroes, write-through fills it again. */
+	expect_written(fd, bdev, 0, len, RWF_WRITETHROUGH, 1, "write-through of 64 KiB");
+	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 16384, 16384))
+		die("punch hole");
+	expect_zeroes(fd, 16384, 16384, "a punched hole in write-through data reads as zeroes");
+	expect_written(fd, bdev, 16384, 8192, RWF_WRITETHROUGH, 2,
+		       "write-through into the punched hole");
+
+	/* Preallocated (unwritten) space: converted by the write. */
+	if (fallocate(fd, 0, 1 << 20, len))
+		die("fallocate");
+	expect_written(fd, bdev, (1 << 20) + 8192, 8192, RWF_WRITETHROUGH, 3,
+		       "write-through into preallocated space");
+
+	/* O_DIRECT over write-through data: readers see the direct write. */
+	{
+		int dfd = open(path, O_WRONLY | O_DIRECT);
+
+		if (dfd < 0)
+			die("O_DIRECT open");
+		fill(buf, 8192, 32768, 4);
+		if (pwrite(dfd, buf, 8192, 32768) != 8192)
+			fail("O_DIRECT write over write-through data: %s", strerror(errno));
+		close(dfd);
+		expect_content(fd, 32768, 8192, 4, "a buffered read sees the O_DIRECT write");
+	}
+
+	/* A frozen file system: the write waits for the thaw, then lands. */
+	snprintf(cmd, sizeof(cmd), "fsfreeze -f '%s'", dir);
+	if (system(cmd) != 0) {
+		errno = EIO;
+		die(cmd);
+	}
+	child = fork();
+	if (child < 0)
+		die("fork");
+	if (child == 0) {
+		fill(buf, 8192, 40960, 5);
+		_exit(wt_write(fd, buf, 8192, 40960, RWF_WRITETHROUGH) == 8192 ? 0 : 1);
+	}
+	sleep(1);
+	snprintf(cmd, sizeof(cmd), "fsfreeze -u '%s'", dir);
+	if (system(cmd) != 0) {
+		errno = EIO;
+		die(cmd);
+	}
+	if (waitpid(child, &st, 0) != child)
+		die("waitpid");
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		fail("write-through write across a freeze failed");
+	else {
+		unsigned char *want = xaligned(8192);
+
+		fill(want, 8192, 40960, 5);
+		verify(fd, bdev, 40960, 8192, want, "write-through write issued while frozen");
+		printf("ok: write-through write issued while frozen completed after the thaw\n");
+		free(want);
+	}
+
+	/* ENOSPC: fill the file system, then write into a hole. */
+	{
+		char filler[600];
+		int ffd;
+		off_t got = 0, chunk;
+
+		snprintf(filler, sizeof(filler), "%s.filler", path);
+		ffd = open_file(filler);
+		if (fstatvfs(ffd, &sv))
+			die("fstatvfs");
+		for (chunk = (off_t)sv.f_bavail * sv.f_frsize; chunk >= 4096; chunk /= 2)
+			while (fallocate(ffd, 0, got, chunk) == 0)
+				got += chunk;
+		fill(buf, len, 8 << 20, 6);
+		errno = 0;
+		if (wt_write(fd, buf, len, 8 << 20, RWF_WRITETHROUGH) == (ssize_t)len)
+			printf("note: the file system still had room for 64 KiB\n");
+		else
+			expect_errno("write-through into a hole on a full file system", -1, ENOSPC);
+		close(ffd);
+		unlink(filler);
+		if (fsync(fd))
+			fail("fsync after ENOSPC: %s", strerror(errno));
+		expect_content(fd, 0, 16384, 1, "data written before ENOSPC is intact");
+		expect_written(fd, bdev, 8 << 20, 8192, RWF_WRITETHROUGH, 7,
+			       "write-through works again once there is space");
+	}
+	close(bdev);
+	close(fd);
+	free(buf);
+	printf("misc: %d failure(s)\n", failures);
+	return failures ? 1 : 0;
+}
+
 /* Run $WT_DM_FAIL START LEN or $WT_DM_HEAL; both come from the script. */
 static void dm_run(const char *var, unsigned long long start, unsigned long long len)
 {
@@ -726,8 +857,10 @@ int main(int argc, char **argv)
 		return cmd_uring(argv[2], argv[3], 1);
 	if (argc == 4 && !strcmp(argv[1], "atomic"))
 		return cmd_atomic(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "misc"))
+		return cmd_misc(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "ioerr"))
 		return cmd_ioerr(argv[2], argv[3]);
-	fprintf(stderr, "usage: wt readback|granularity|errors|uring|atomic|ioerr FILE ARG\n");
+	fprintf(stderr, "usage: wt readback|granularity|errors|uring|atomic|misc|ioerr FILE ARG\n");
 	return 2;
 }

@@ -56,6 +56,10 @@ for dev in nvme0n1 $sd; do
 			check "$fs/$dev: atomic write-through, io_uring at queue depth 32" \
 				$WT uring $MNT/uring-atomic /dev/$dev atomic
 		fi
+		if [ $dev = nvme0n1 ]; then
+			check "$fs/$dev: next to hole punch, fallocate, O_DIRECT, freeze, ENOSPC" \
+				$WT misc $MNT/misc /dev/$dev
+		fi
 		if [ $dev = nvme0n1 ] && [ $fs != ext4 ]; then
 			check "$fs/$dev: ${STRESS_SECONDS}s randomized stress, no mismatch" \
 				$STRESS $MNT/stress $STRESS_SECONDS $STRESS_SEED

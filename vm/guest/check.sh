@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 #
 # Usage: check.sh [SUITE...]   (default: the default suites)
 #   "world" stands for the default suites and "core" (PostgreSQL's core
-#   regression suite against wtsmgr, about N minutes under TCG: run by
+#   regression suite against wtsmgr, about 20 minutes under TCG: run by
 #   "make check-world", not by "make check").
 DEFAULT_SUITES="smoke writethrough extension"
 SUITES=${*:-$DEFAULT_SUITES}

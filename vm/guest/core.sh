@@ -91,10 +91,9 @@ start=$(date +%s)
 as_pg $PG_REGRESS --inputdir=$SUITE --outputdir=$W/regress \
 	--bindir=$BIN --dlpath=/usr/lib/postgresql/18/lib \
 	--schedule=$SUITE/parallel_schedule --host=$W --port=$PORT \
-	>$W/regress.log 2>&1
-rc=$?
+	2>&1 | tee $W/regress.log
+rc=${PIPESTATUS[0]}
 secs=$(($(date +%s) - start))
-cat $W/regress.log
 [ -f $W/regress/regression.diffs ] && head -n 400 $W/regress/regression.diffs
 note "core regression suite: exit $rc, $((secs / 60))m$((secs % 60))s"
 add_counts "$(/wtsmgr/src/vm/lib/tap-count.sh $W/regress.log $rc pg_regress | tail -n 1)"

@@ -173,6 +173,14 @@ printf '%s\n' "$PG_SETTINGS" > "$OUTDIR/pg-settings.txt"
 # start, pg_waldump; the other sub-benchmarks.
 timeout=$(( 900 + ${#configs[@]} * (DURATION + WARMUP + 300) + 600 + 20 * KSECS ))
 log "== running ${benches[*]} in the guest ($ACCEL); results in $OUTDIR"
+# What else runs on the (shared) host: every 5 s the load average and
+# the number of QEMU processes, ours included; the report says how busy
+# the host was.
+( while :; do
+	echo "$(date +%s) $(cut -d' ' -f1 /proc/loadavg) $(pgrep -c '^qemu-system' || true)"
+	sleep 5
+done > "$OUTDIR/host-load.txt" ) &
+load_pid=$!
 rc=0
 "$REPO/vm/run.sh" --accel "$ACCEL" --out "$OUTDIR/raw" --timeout "$timeout" \
 	"${insn_args[@]}" -- \
@@ -183,6 +191,8 @@ rc=0
 	BENCH_KERNEL_FILE_MB="$KMB" BENCH_INSN="${insn_args:+1}" \
 	bash bench/guest/main.sh "${benches[@]}" 2>&1 | tee "$OUTDIR/console.log" ||
 	rc=${PIPESTATUS[0]}
+
+kill $load_pid 2>/dev/null; wait $load_pid 2>/dev/null || true
 
 # 4. The report, from whatever the guest left (also after a failure).
 log "== report"

@@ -14,6 +14,7 @@ RESULTS_DIR/machine.txt, and writes into RESULTS_DIR:
   tps.png, wal.png       plots (gnuplot)
 Only the standard library; gnuplot for the plots.
 """
+import bisect
 import csv
 import glob
 import math
@@ -180,19 +181,26 @@ def analyse_config(results, cfg, duration, marks):
     # Checkpoint cycles: the window starts right after a CHECKPOINT, then
     # one cycle per checkpoint start.  TPS in the first fifth of each
     # complete cycle against the rest of it.
+    # The first cycle begins with the CHECKPOINT issued just before the
+    # window (a few seconds before its first transaction); only the part
+    # of each cycle inside the window is counted.
     t_end = t_start + duration
-    starts = [t for t, _ in checkpoint_starts(d) if t_start + 1 < t < t_end]
+    all_starts = [t for t, _ in checkpoint_starts(d)]
+    starts = [t for t in all_starts if t_start + 1 < t < t_end]
     r["ckpt_starts"] = [t - t_start for t in starts]
-    bounds = [t_start] + starts
+    before_window = [t for t in all_starts if t <= t_start + 1]
+    bounds = [before_window[-1] if before_window else t_start] + starts
     first_n = first_t = rest_n = rest_t = 0.0
     times = [t for t, _ in txs]
-    import bisect
     for a, b in zip(bounds, bounds[1:]):
         cut = a + (b - a) / 5
-        first_n += bisect.bisect_left(times, cut) - bisect.bisect_left(times, a)
-        rest_n += bisect.bisect_left(times, b) - bisect.bisect_left(times, cut)
-        first_t += cut - a
-        rest_t += b - cut
+        lo = max(a, t_start)
+        if cut > lo:
+            first_n += bisect.bisect_left(times, cut) - bisect.bisect_left(times, lo)
+            first_t += cut - lo
+        lo = max(cut, t_start)
+        rest_n += bisect.bisect_left(times, b) - bisect.bisect_left(times, lo)
+        rest_t += b - lo
     r["cycles"] = len(bounds) - 1
     if first_t > 0 and rest_t > 0:
         r["tps_first_fifth"] = first_n / first_t
@@ -535,6 +543,25 @@ def kernel_section(results):
     return lines
 
 
+def host_load(results):
+    """A sentence on what else ran on the host during the run."""
+    path = os.path.join(results, "host-load.txt")
+    if not os.path.exists(path):
+        return ""
+    rows = [l.split() for l in open(path) if len(l.split()) == 3]
+    if not rows:
+        return ""
+    loads = sorted(float(r[1]) for r in rows)
+    # Our own QEMU is one of the QEMU processes counted.
+    others = [max(0, int(r[2]) - 1) for r in rows]
+    busy = sum(1 for o in others if o > 0)
+    return (f"Host during the run: 1-minute load average median {loads[len(loads) // 2]:.1f}, "
+            f"max {loads[-1]:.1f}; other QEMU virtual machines were running in {busy} of "
+            f"{len(rows)} samples ({100 * busy / len(rows):.0f}%), max {max(others)} at once. "
+            "Wall-clock figures (TPS, latency, ms per segment, IOPS) suffer from that; "
+            "per-transaction and per-write counts do not.")
+
+
 def main():
     if len(sys.argv) != 2 or not os.path.isdir(sys.argv[1]):
         sys.exit("usage: bench/report.py RESULTS_DIR")
@@ -549,6 +576,9 @@ def main():
              f"guest under QEMU {m.get('qemu', '?')} with **{m.get('accel', '?').upper()}**, "
              f"{m.get('guest', '?')}, kernel {m.get('guest_kernel', '?')}, "
              f"PostgreSQL {m.get('postgresql', '?')}.\n"]
+    hl = host_load(results)
+    if hl:
+        lines.append(hl + "\n")
     lines += pgbench_section(results, m, settings, lines)
     lines += walinit_section(results)
     lines += kernel_section(results)

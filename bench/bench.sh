@@ -49,6 +49,21 @@ case "${1:-}" in
 ?*) die "no arguments (settings are environment or make variables; see bench/bench.sh --help)";;
 esac
 
+# The command as typed, with the BENCH* variables that were set (before
+# any of them is rewritten below), for the report.
+vars=$(for v in $(compgen -e | grep '^BENCH' | grep -vx BENCH_COMMAND); do
+	case "${!v}" in
+	*[!A-Za-z0-9_,./:=+-]*) printf '%s=%q ' "$v" "${!v}";;
+	*) printf '%s=%s ' "$v" "${!v}";;
+	esac
+done)
+if [ -n "${BENCH_COMMAND:-}" ]; then
+	command="$BENCH_COMMAND ${vars% }"
+else
+	command="${vars}bench/bench.sh"
+fi
+command=${command% }
+
 BENCH=${BENCH:-pgbench,walinit}
 CONFIGS=${BENCH_CONFIGS:-stock,wtsmgr,unsafe}
 SCALE=${BENCH_SCALE:-30}
@@ -139,16 +154,6 @@ if [ "$ACCEL" = tcg ]; then
 else
 	plugin_note="not measured: TCG plugins do not run under KVM"
 fi
-
-# The command as typed, with the BENCH* variables that were set.
-vars=$(for v in $(compgen -e | grep '^BENCH' | grep -vx BENCH_COMMAND); do
-	printf '%s=%q ' "$v" "${!v}"; done)
-if [ -n "${BENCH_COMMAND:-}" ]; then
-	command="$BENCH_COMMAND ${vars% }"
-else
-	command="${vars}bench/bench.sh"
-fi
-command=${command% }
 
 # 3. What produced this: written before the run, so a failed run says too.
 {

@@ -555,11 +555,14 @@ def host_load(results):
     # Our own QEMU is one of the QEMU processes counted.
     others = [max(0, int(r[2]) - 1) for r in rows]
     busy = sum(1 for o in others if o > 0)
-    return (f"Host during the run: 1-minute load average median {loads[len(loads) // 2]:.1f}, "
-            f"max {loads[-1]:.1f}; other QEMU virtual machines were running in {busy} of "
-            f"{len(rows)} samples ({100 * busy / len(rows):.0f}%), max {max(others)} at once. "
-            "Wall-clock figures (TPS, latency, ms per segment, IOPS) suffer from that; "
-            "per-transaction and per-write counts do not.")
+    text = (f"Host during the run (sampled every 5 s): 1-minute load average median "
+            f"{loads[len(loads) // 2]:.1f}, max {loads[-1]:.1f}; ")
+    if busy:
+        return text + (f"other QEMU virtual machines were running in {busy} of {len(rows)} samples "
+                       f"({100 * busy / len(rows):.0f}%), max {max(others)} at once. Wall-clock "
+                       "figures (TPS, latency, ms per segment, IOPS) suffer from that; "
+                       "per-transaction and per-write counts do not.")
+    return text + f"no other QEMU virtual machine ran in any of the {len(rows)} samples."
 
 
 def main():

@@ -429,7 +429,10 @@ def plots(results, done, res, duration):
          f"set output '{results}/tps.png'",
          "set datafile separator ','",
          f"set multiplot layout {n},1 title 'TPS per second (dashed: checkpoint starts)'",
-         f"set xrange [0:{duration}]", "set yrange [0:*]", "set grid ytics",
+         # One y scale for every panel, so that they compare at a glance.
+         f"set xrange [0:{duration}]",
+         f"set yrange [0:{max(max(res[c]['per_sec']) for c in done) * 1.1:.0f}]",
+         "set grid ytics",
          "set ylabel 'TPS'"]
     for i, c in enumerate(done):
         s.append("unset arrow")

@@ -49,6 +49,21 @@ case "${1:-}" in
 ?*) die "no arguments (settings are environment or make variables; see bench/bench.sh --help)";;
 esac
 
+# The command as typed, with the BENCH* variables that were set (before
+# any of them is rewritten below), for the report.
+vars=$(for v in $(compgen -e | grep '^BENCH' | grep -vx BENCH_COMMAND); do
+	case "${!v}" in
+	*[!A-Za-z0-9_,./:=+-]*) printf '%s=%q ' "$v" "${!v}";;
+	*) printf '%s=%s ' "$v" "${!v}";;
+	esac
+done)
+if [ -n "${BENCH_COMMAND:-}" ]; then
+	command="$BENCH_COMMAND ${vars% }"
+else
+	command="${vars}bench/bench.sh"
+fi
+command=${command% }
+
 BENCH=${BENCH:-pgbench,walinit}
 CONFIGS=${BENCH_CONFIGS:-stock,wtsmgr,unsafe}
 SCALE=${BENCH_SCALE:-30}
@@ -140,16 +155,6 @@ else
 	plugin_note="not measured: TCG plugins do not run under KVM"
 fi
 
-# The command as typed, with the BENCH* variables that were set.
-vars=$(for v in $(compgen -e | grep '^BENCH' | grep -vx BENCH_COMMAND); do
-	printf '%s=%q ' "$v" "${!v}"; done)
-if [ -n "${BENCH_COMMAND:-}" ]; then
-	command="$BENCH_COMMAND ${vars% }"
-else
-	command="${vars}bench/bench.sh"
-fi
-command=${command% }
-
 # 3. What produced this: written before the run, so a failed run says too.
 {
 	echo "date=$(date -u '+%F %T UTC')"
@@ -173,6 +178,14 @@ printf '%s\n' "$PG_SETTINGS" > "$OUTDIR/pg-settings.txt"
 # start, pg_waldump; the other sub-benchmarks.
 timeout=$(( 900 + ${#configs[@]} * (DURATION + WARMUP + 300) + 600 + 20 * KSECS ))
 log "== running ${benches[*]} in the guest ($ACCEL); results in $OUTDIR"
+# What else runs on the (shared) host: every 5 s the load average and
+# the number of QEMU processes, ours included; the report says how busy
+# the host was.
+( while :; do
+	echo "$(date +%s) $(cut -d' ' -f1 /proc/loadavg) $(pgrep -c '^qemu-system' || true)"
+	sleep 5
+done > "$OUTDIR/host-load.txt" ) &
+load_pid=$!
 rc=0
 "$REPO/vm/run.sh" --accel "$ACCEL" --out "$OUTDIR/raw" --timeout "$timeout" \
 	"${insn_args[@]}" -- \
@@ -183,6 +196,8 @@ rc=0
 	BENCH_KERNEL_FILE_MB="$KMB" BENCH_INSN="${insn_args:+1}" \
 	bash bench/guest/main.sh "${benches[@]}" 2>&1 | tee "$OUTDIR/console.log" ||
 	rc=${PIPESTATUS[0]}
+
+kill $load_pid 2>/dev/null; wait $load_pid 2>/dev/null || true
 
 # 4. The report, from whatever the guest left (also after a failure).
 log "== report"

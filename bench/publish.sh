@@ -18,9 +18,9 @@ cp "$src"/*.csv "$src"/*.png "$dst/" 2>/dev/null || true
 readme=$REPO/README.md
 grep -q '<!-- bench:latest:begin -->' "$readme" && grep -q '<!-- bench:latest:end -->' "$readme" ||
 	die "README.md has no <!-- bench:latest:begin --> / <!-- bench:latest:end --> markers"
-# The report's headings go one level down inside the README section, and
+# The report's headings go two levels down inside the README section, and
 # its plots are referred to from bench/latest/.
-body=$(sed -e 's/^#/##/' -e 's/](\([a-z_]*\.png\))/](bench\/latest\/\1)/' "$dst/results.md")
+body=$(sed -e 's/^#/###/' -e 's/](\([a-z_]*\.png\))/](bench\/latest\/\1)/' "$dst/results.md")
 python3 - "$readme" "$body" <<'PY'
 import sys
 path, body = sys.argv[1], sys.argv[2]

@@ -14,6 +14,7 @@ RESULTS_DIR/machine.txt, and writes into RESULTS_DIR:
   tps.png, wal.png       plots (gnuplot)
 Only the standard library; gnuplot for the plots.
 """
+import bisect
 import csv
 import glob
 import math
@@ -180,19 +181,26 @@ def analyse_config(results, cfg, duration, marks):
     # Checkpoint cycles: the window starts right after a CHECKPOINT, then
     # one cycle per checkpoint start.  TPS in the first fifth of each
     # complete cycle against the rest of it.
+    # The first cycle begins with the CHECKPOINT issued just before the
+    # window (a few seconds before its first transaction); only the part
+    # of each cycle inside the window is counted.
     t_end = t_start + duration
-    starts = [t for t, _ in checkpoint_starts(d) if t_start + 1 < t < t_end]
+    all_starts = [t for t, _ in checkpoint_starts(d)]
+    starts = [t for t in all_starts if t_start + 1 < t < t_end]
     r["ckpt_starts"] = [t - t_start for t in starts]
-    bounds = [t_start] + starts
+    before_window = [t for t in all_starts if t <= t_start + 1]
+    bounds = [before_window[-1] if before_window else t_start] + starts
     first_n = first_t = rest_n = rest_t = 0.0
     times = [t for t, _ in txs]
-    import bisect
     for a, b in zip(bounds, bounds[1:]):
         cut = a + (b - a) / 5
-        first_n += bisect.bisect_left(times, cut) - bisect.bisect_left(times, a)
-        rest_n += bisect.bisect_left(times, b) - bisect.bisect_left(times, cut)
-        first_t += cut - a
-        rest_t += b - cut
+        lo = max(a, t_start)
+        if cut > lo:
+            first_n += bisect.bisect_left(times, cut) - bisect.bisect_left(times, lo)
+            first_t += cut - lo
+        lo = max(cut, t_start)
+        rest_n += bisect.bisect_left(times, b) - bisect.bisect_left(times, lo)
+        rest_t += b - lo
     r["cycles"] = len(bounds) - 1
     if first_t > 0 and rest_t > 0:
         r["tps_first_fifth"] = first_n / first_t
@@ -421,7 +429,10 @@ def plots(results, done, res, duration):
          f"set output '{results}/tps.png'",
          "set datafile separator ','",
          f"set multiplot layout {n},1 title 'TPS per second (dashed: checkpoint starts)'",
-         f"set xrange [0:{duration}]", "set yrange [0:*]", "set grid ytics",
+         # One y scale for every panel, so that they compare at a glance.
+         f"set xrange [0:{duration}]",
+         f"set yrange [0:{max(max(res[c]['per_sec']) for c in done) * 1.1:.0f}]",
+         "set grid ytics",
          "set ylabel 'TPS'"]
     for i, c in enumerate(done):
         s.append("unset arrow")
@@ -535,6 +546,28 @@ def kernel_section(results):
     return lines
 
 
+def host_load(results):
+    """A sentence on what else ran on the host during the run."""
+    path = os.path.join(results, "host-load.txt")
+    if not os.path.exists(path):
+        return ""
+    rows = [l.split() for l in open(path) if len(l.split()) == 3]
+    if not rows:
+        return ""
+    loads = sorted(float(r[1]) for r in rows)
+    # Our own QEMU is one of the QEMU processes counted.
+    others = [max(0, int(r[2]) - 1) for r in rows]
+    busy = sum(1 for o in others if o > 0)
+    text = (f"Host during the run (sampled every 5 s): 1-minute load average median "
+            f"{loads[len(loads) // 2]:.1f}, max {loads[-1]:.1f}; ")
+    if busy:
+        return text + (f"other QEMU virtual machines were running in {busy} of {len(rows)} samples "
+                       f"({100 * busy / len(rows):.0f}%), max {max(others)} at once. Wall-clock "
+                       "figures (TPS, latency, ms per segment, IOPS) suffer from that; "
+                       "per-transaction and per-write counts do not.")
+    return text + f"no other QEMU virtual machine ran in any of the {len(rows)} samples."
+
+
 def main():
     if len(sys.argv) != 2 or not os.path.isdir(sys.argv[1]):
         sys.exit("usage: bench/report.py RESULTS_DIR")
@@ -549,6 +582,9 @@ def main():
              f"guest under QEMU {m.get('qemu', '?')} with **{m.get('accel', '?').upper()}**, "
              f"{m.get('guest', '?')}, kernel {m.get('guest_kernel', '?')}, "
              f"PostgreSQL {m.get('postgresql', '?')}.\n"]
+    hl = host_load(results)
+    if hl:
+        lines.append(hl + "\n")
     lines += pgbench_section(results, m, settings, lines)
     lines += walinit_section(results)
     lines += kernel_section(results)

@@ -23,8 +23,10 @@ blog "write_zeroes_unmap_max_bytes of ${DEV##*/}: $(cat /sys/block/${DEV##*/}/qu
 for fs in ext4 xfs; do
 	for mode in zero wz; do
 		grep -q "^$DEV " /proc/mounts && umount "$DEV"
+		# mkfs.ext4 -F still warns about the filesystem it replaces:
+		# its output is shown only when it fails.
 		case $fs in
-		ext4) mkfs.ext4 -q -F "$DEV";;
+		ext4) out=$(mkfs.ext4 -q -F "$DEV" 2>&1) || { echo "$out"; bdie "mkfs.ext4 failed"; };;
 		xfs) mkfs.xfs -f -q "$DEV";;
 		esac
 		mount -t $fs "$DEV" $MNT

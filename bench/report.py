@@ -513,35 +513,49 @@ def kernel_section(results):
     if not os.path.exists(path):
         return []
     rows = [kv_line(l) for l in open(path) if l.strip()]
+    for r in rows:
+        r.setdefault("fs", "xfs")      # runs before the ext4 column existed
     names = {"wt": "write-through (RWF_WRITETHROUGH)", "wt-atomic": "write-through + RWF_ATOMIC",
              "direct": "O_DIRECT", "fdatasync": "buffered + fdatasync", "buffered": "buffered (one fdatasync at the end)"}
     lines = ["## Kernel: 4 KiB random overwrites\n",
-             "A file on xfs on the NVMe device, overwritten at random 4 KiB offsets for a fixed time "
-             "per run; QD1 with pwritev2, QD32 with io_uring. Device figures per application write.\n",
-             "| write path | QD | IOPS | IOPS / O_DIRECT | device write requests per write | device bytes per write | flushes per write |",
-             "|---|---|---|---|---|---|---|"]
-    out = [["mode", "qd", "status", "writes", "seconds", "iops", "ratio_to_direct",
+             "A file on each file system on the NVMe device, overwritten at random 4 KiB offsets for a "
+             "fixed time per run; QD1 with pwritev2, QD32 with io_uring. Device figures per "
+             "application write.\n",
+             "| file system | write path | QD | IOPS | IOPS / O_DIRECT | device write requests per write | device bytes per write | flushes per write |",
+             "|---|---|---|---|---|---|---|---|"]
+    out = [["fs", "mode", "qd", "status", "writes", "seconds", "iops", "ratio_to_direct",
             "dev_write_req_per_write", "dev_bytes_per_write", "dev_flush_per_write"]]
-    direct = {r.get("qd"): float(r["iops"]) for r in rows if r.get("mode") == "direct" and r.get("status") == "ok"}
+    direct = {(r["fs"], r.get("qd")): float(r["iops"]) for r in rows
+              if r.get("mode") == "direct" and r.get("status") == "ok"}
+    iops_of = {}
     for r in rows:
         qd = r.get("qd", "")
+        fs = r["fs"]
         if r.get("status") != "ok":
             # "mode=wt-atomic status=unsupported (...)": the QD is not printed
-            lines.append(f"| {names.get(r.get('mode'), r.get('mode'))} | {qd or '?'} | unsupported | | | | |")
-            out.append([r.get("mode"), qd, "unsupported"] + [""] * 7)
+            lines.append(f"| {fs} | {names.get(r.get('mode'), r.get('mode'))} | {qd or '?'} | unsupported | | | | |")
+            out.append([fs, r.get("mode"), qd, "unsupported"] + [""] * 7)
             continue
         writes = int(r["writes"])
         iops = float(r["iops"])
-        rd = iops / direct[qd] if qd in direct else None
+        iops_of[(fs, r["mode"], qd)] = iops
+        rd = iops / direct[(fs, qd)] if (fs, qd) in direct else None
         req = int(r["dev_write_req"]) / writes
         byt = int(r["dev_write_sectors"]) * SECTOR / writes
         fl = int(r["dev_flush"]) / writes
-        lines.append(f"| {names.get(r['mode'], r['mode'])} | {qd} | {iops:,.0f} | {fmt(rd, 'f2')} | "
+        lines.append(f"| {fs} | {names.get(r['mode'], r['mode'])} | {qd} | {iops:,.0f} | {fmt(rd, 'f2')} | "
                      f"{req:.2f} | {byt:,.0f} | {fl:.2f} |")
-        out.append([r["mode"], qd, "ok", writes, r["seconds"], r["iops"],
+        out.append([fs, r["mode"], qd, "ok", writes, r["seconds"], r["iops"],
                     "" if rd is None else f"{rd:.4f}", f"{req:.4f}", f"{byt:.1f}", f"{fl:.4f}"])
     with open(os.path.join(results, "kernel.csv"), "w", newline="") as f:
         csv.writer(f, lineterminator="\n").writerows(out)
+    pairs = sorted({(m, q) for (fs, m, q) in iops_of if fs == "ext4" and ("xfs", m, q) in iops_of},
+                   key=lambda p: (int(p[1]), list(names).index(p[0]) if p[0] in names else 99))
+    if pairs:
+        lines += ["", "ext4 against xfs (IOPS ratio, same run):\n",
+                  "| write path | QD | ext4 / xfs |", "|---|---|---|"]
+        for m, q in pairs:
+            lines.append(f"| {names.get(m, m)} | {q} | {iops_of[('ext4', m, q)] / iops_of[('xfs', m, q)]:.2f} |")
     lines.append("")
     return lines
 

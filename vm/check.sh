@@ -29,19 +29,6 @@ step() {
 	return $rc
 }
 
-# result LOG: the "P F" counts of the last summary line in LOG, or
-# "0 1" when there is none (the suite died).
-result() {
-	local line
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1)
-	if [ -n "$line" ]; then
-		set -- $line
-		echo "$1 $3"
-	else
-		echo "0 1"
-	fi
-}
-
 step setup "$REPO/vm/setup-host.sh"
 step kernel "$REPO/kernel/build.sh"
 step root "$REPO/vm/build-root.sh"
@@ -57,19 +44,21 @@ logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 failed=""
 if [ "${CHECK_HOST:-1}" != 0 ]; then
-	step host-tests bash -c '"$1" vm/extension-check.sh 2>&1 | tee "$2"; exit ${PIPESTATUS[0]}' \
-		bash "$REPO/vm/chroot.sh" "$logs/host" || failed="$failed host"
+	step host-tests run_logged "$logs/host" \
+		"$REPO/vm/chroot.sh" vm/extension-check.sh || failed="$failed host"
 fi
 if [ "${CHECK_CONTRIB:-1}" != 0 ]; then
-	step contrib-tests bash -c '"$1" 2>&1 | tee "$2"; exit ${PIPESTATUS[0]}' \
-		bash "$REPO/contrib_wtsmgr/build.sh" "$logs/contrib" || failed="$failed contrib"
+	step contrib-tests run_logged "$logs/contrib" \
+		"$REPO/contrib_wtsmgr/build.sh" || failed="$failed contrib"
 fi
-step guest-tests bash -c '"$1" --timeout "$2" -- vm/guest/check.sh "${@:4}" 2>&1 | tee "$3"; exit ${PIPESTATUS[0]}' \
-	bash "$REPO/vm/run.sh" "${CHECK_TIMEOUT:-3000}" "$logs/guest" "$@" || failed="$failed guest"
+step guest-tests run_logged "$logs/guest" \
+	"$REPO/vm/run.sh" --timeout "${CHECK_TIMEOUT:-3000}" -- vm/guest/check.sh "$@" ||
+	failed="$failed guest"
 
 pass=0 fail=0
 for f in "$logs"/*; do
-	read -r p f_ < <(result "$f")
+	# a suite that died without its summary line counts as one failure
+	read -r p f_ < <(summary_counts "$f") || { p=0; f_=1; }
 	pass=$((pass + p)); fail=$((fail + f_))
 done
 log "times:"

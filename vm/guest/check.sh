@@ -3,6 +3,7 @@
 # total as "N passed, N failed".  Exit status 0 only if every suite
 # passed.
 cd "$(dirname "$0")"
+. ../lib/common.sh
 #
 # Usage: check.sh [SUITE...]   (default: the default suites)
 #   "world" stands for the default suites and "core" (PostgreSQL's core
@@ -15,18 +16,18 @@ pass=0 fail=0 bad=""
 for s in $SUITES; do
 	echo "=== suite $s"
 	log=$(mktemp)
-	./$s.sh 2>&1 | tee "$log"
-	rc=${PIPESTATUS[0]}
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+	rc=0
+	run_logged "$log" ./$s.sh || rc=$?
+	counts=$(summary_counts "$log")
 	rm -f "$log"
-	if [ -z "$line" ]; then
+	if [ -z "$counts" ]; then
 		echo "=== suite $s ended without a result (exit $rc)"
 		fail=$((fail + 1)); bad="$bad $s"
 		continue
 	fi
-	set -- $line
-	pass=$((pass + $1)); fail=$((fail + $3))
-	[ "$rc" = 0 ] && [ "$3" = 0 ] || bad="$bad $s"
+	set -- $counts
+	pass=$((pass + $1)); fail=$((fail + $2))
+	[ "$rc" = 0 ] && [ "$2" = 0 ] || bad="$bad $s"
 done
 [ -z "$bad" ] && echo "=== all suites passed" || echo "=== failed suites:$bad"
 echo "$pass passed, $fail failed"

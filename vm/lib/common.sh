@@ -72,3 +72,21 @@ build_guest_programs() {
 	"$REPO/vm/chroot.sh" make -s -C kernel/tests O=/wtsmgr/build/kernel-tests
 	"$REPO/vm/build-extension.sh"
 }
+
+# run_logged LOG CMD...: run CMD with its output on stdout and in LOG;
+# returns CMD's exit status.
+run_logged() {
+	local logf=$1
+	shift
+	"$@" 2>&1 | tee "$logf"
+	return "${PIPESTATUS[0]}"
+}
+
+# summary_counts LOG: "P F" from the last "N passed, N failed" line of
+# LOG (every suite ends with one), or nothing when there is none.
+summary_counts() {
+	local line
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1)
+	[ -n "$line" ] && set -- $line && echo "$1 $3"
+	return 0
+}

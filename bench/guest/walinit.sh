@@ -26,7 +26,7 @@ for fs in ext4 xfs; do
 		# mkfs.ext4 -F still warns about the filesystem it replaces:
 		# its output is shown only when it fails.
 		case $fs in
-		ext4) out=$(mkfs.ext4 -q -F "$DEV" 2>&1) || { echo "$out"; bdie "mkfs.ext4 failed"; };;
+		ext4) out=$(mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$DEV" 2>&1) || { echo "$out"; bdie "mkfs.ext4 failed"; };;
 		xfs) mkfs.xfs -f -q "$DEV";;
 		esac
 		mount -t $fs "$DEV" $MNT

@@ -3,6 +3,7 @@
 # root, test programs, extension), then run the test suites:
 #   host:   the extension's pg_regress and TAP tests natively in the sid
 #           root on the host's stock kernel (its fallback path);
+#   bench-report: make bench's report and option checks, no VM;
 #   contrib: PostgreSQL 18.6 with our core write hooks, built in the sid
 #           root with the module as contrib/wtsmgr, and the same tests;
 #   guest:  every in-guest suite on our kernel under QEMU.
@@ -47,6 +48,9 @@ if [ "${CHECK_HOST:-1}" != 0 ]; then
 	step host-tests run_logged "$logs/host" \
 		"$REPO/vm/chroot.sh" vm/extension-check.sh || failed="$failed host"
 fi
+# the benchmark's report and option checks, on synthetic data (seconds)
+step bench-report run_logged "$logs/bench" \
+	"$REPO/bench/test-report.sh" || failed="$failed bench-report"
 if [ "${CHECK_CONTRIB:-1}" != 0 ]; then
 	step contrib-tests run_logged "$logs/contrib" \
 		"$REPO/contrib_wtsmgr/build.sh" || failed="$failed contrib"

@@ -125,6 +125,30 @@ static void record(int op, off_t off, size_t len, const unsigned char *buf)
 	}
 }
 
+/* pwritev2 flags of the operations that write with it */
+static const int write_flags[NR_OPS] = {
+	[OP_WT] = RWF_WRITETHROUGH,
+	[OP_WT_SMALL] = RWF_WRITETHROUGH,
+	[OP_ATOMIC] = RWF_WRITETHROUGH | RWF_ATOMIC,
+	[OP_BUFFERED] = 0,
+};
+
+/*
+ * A small range inside the chunk at *@off: move *@off to a random byte of
+ * the chunk and return a length of 1..@max that stays within the chunk.
+ */
+static size_t in_chunk(off_t *off, size_t max, unsigned int *rs)
+{
+	off_t end = *off + CHUNK;
+	size_t len;
+
+	*off += rand_r(rs) % CHUNK;
+	len = 1 + rand_r(rs) % max;
+	if (*off + (off_t)len > end)
+		len = end - *off;
+	return len;
+}
+
 static void random_bytes(unsigned char *buf, size_t len, unsigned int *rs)
 {
 	for (size_t i = 0; i < len; i++)
@@ -184,43 +208,24 @@ static void *worker(void *arg)
 		switch (op) {
 		case OP_WT:
 		case OP_BUFFERED:
-			random_bytes(buf, len, &rs);
-			r = pwritev2(fd, &iov, 1, off,
-				     op == OP_WT ? RWF_WRITETHROUGH : 0);
-			if (r != (ssize_t)len)
-				error(tid, op_names[op]);
-			else
-				record(op, off, len, buf);
-			break;
 		case OP_WT_SMALL:
-			off += rand_r(&rs) % CHUNK;
-			len = 1 + rand_r(&rs) % 200;
-			if (off + (off_t)len > (off / CHUNK + 1) * CHUNK)
-				len = (off / CHUNK + 1) * CHUNK - off;
-			random_bytes(buf, len, &rs);
-			iov.iov_len = len;
-			r = pwritev2(fd, &iov, 1, off, RWF_WRITETHROUGH);
-			if (r != (ssize_t)len)
-				error(tid, op_names[op]);
-			else
-				record(op, off, len, buf);
-			break;
 		case OP_ATOMIC:
-			len = atomic_len;
-			off += (rand_r(&rs) % (CHUNK / len)) * len;
+			if (op == OP_WT_SMALL) {
+				len = in_chunk(&off, 200, &rs);
+			} else if (op == OP_ATOMIC) {
+				len = atomic_len;
+				off += (rand_r(&rs) % (CHUNK / len)) * len;
+			}
 			random_bytes(buf, len, &rs);
 			iov.iov_len = len;
-			r = pwritev2(fd, &iov, 1, off, RWF_WRITETHROUGH | RWF_ATOMIC);
+			r = pwritev2(fd, &iov, 1, off, write_flags[op]);
 			if (r != (ssize_t)len)
 				error(tid, op_names[op]);
 			else
 				record(op, off, len, buf);
 			break;
 		case OP_MMAP:
-			off += rand_r(&rs) % CHUNK;
-			len = 1 + rand_r(&rs) % 512;
-			if (off + (off_t)len > (off / CHUNK + 1) * CHUNK)
-				len = (off / CHUNK + 1) * CHUNK - off;
+			len = in_chunk(&off, 512, &rs);
 			random_bytes(buf, len, &rs);
 			memcpy(map + off, buf, len);
 			record(op, off, len, buf);

@@ -49,10 +49,20 @@ typedef enum WtsmgrFpwPolicy
 	WTSMGR_FPW_KEEP,
 } WtsmgrFpwPolicy;
 
+/* wtsmgr.inject_atomic_failure: make atomic data writes fail (tests) */
+typedef enum WtsmgrInject
+{
+	WTSMGR_INJECT_OFF,
+	WTSMGR_INJECT_UNSUPPORTED,	/* EOPNOTSUPP: no atomic write here */
+	WTSMGR_INJECT_ENOSPC,		/* out of space */
+	WTSMGR_INJECT_EIO,			/* device error */
+} WtsmgrInject;
+
 /* GUC variables (wtsmgr.c) */
 extern int	wtsmgr_mode;
 extern int	wtsmgr_fpw_policy;
 extern bool wtsmgr_wal_write_zeroes;
+extern int	wtsmgr_inject_atomic_failure;
 
 /* What the write path really does, decided at startup (wtsmgr.c) */
 extern int	wtsmgr_effective_mode;

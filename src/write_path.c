@@ -148,6 +148,21 @@ page_pieces(const struct iovec *iov, int iovcnt, size_t pos,
 	return n;
 }
 
+/* The error wtsmgr.inject_atomic_failure stands for. */
+static int
+inject_errno(void)
+{
+	switch (wtsmgr_inject_atomic_failure)
+	{
+		case WTSMGR_INJECT_ENOSPC:
+			return ENOSPC;
+		case WTSMGR_INJECT_EIO:
+			return EIO;
+		default:
+			return EOPNOTSUPP;
+	}
+}
+
 /*
  * Atomic mode: one pwritev2(RWF_WRITETHROUGH | RWF_ATOMIC) per page.
  */
@@ -171,6 +186,11 @@ atomic_writev(int fd, const struct iovec *iov, int iovcnt, off_t offset)
 		if (npieces < 0)
 		{
 			errno = EINVAL;
+			r = -1;
+		}
+		else if (wtsmgr_inject_atomic_failure != WTSMGR_INJECT_OFF)
+		{
+			errno = inject_errno();
 			r = -1;
 		}
 		else

@@ -36,6 +36,7 @@ PG_MODULE_MAGIC_EXT(.name = "wtsmgr",.version = "1.0");
 int			wtsmgr_mode = WTSMGR_MODE_ATOMIC;
 int			wtsmgr_fpw_policy = WTSMGR_FPW_AUTO;
 bool		wtsmgr_wal_write_zeroes = true;
+int			wtsmgr_inject_atomic_failure = WTSMGR_INJECT_OFF;
 
 /* Decided at startup */
 int			wtsmgr_effective_mode = WTSMGR_MODE_OFF;
@@ -45,6 +46,14 @@ static const struct config_enum_entry mode_options[] = {
 	{"off", WTSMGR_MODE_OFF, false},
 	{"writethrough", WTSMGR_MODE_WRITETHROUGH, false},
 	{"atomic", WTSMGR_MODE_ATOMIC, false},
+	{NULL, 0, false}
+};
+
+static const struct config_enum_entry inject_options[] = {
+	{"off", WTSMGR_INJECT_OFF, false},
+	{"unsupported", WTSMGR_INJECT_UNSUPPORTED, false},
+	{"enospc", WTSMGR_INJECT_ENOSPC, false},
+	{"eio", WTSMGR_INJECT_EIO, false},
 	{NULL, 0, false}
 };
 
@@ -131,6 +140,21 @@ define_gucs(void)
 							 true,
 							 PGC_SIGHUP,
 							 0,
+							 NULL, NULL, NULL);
+
+	/*
+	 * For tests only: every atomic data write of the processes that have it
+	 * set fails with the chosen error instead of reaching the kernel.
+	 */
+	DefineCustomEnumVariable("wtsmgr.inject_atomic_failure",
+							 "Makes atomic data writes fail, for testing.",
+							 "unsupported fails them with EOPNOTSUPP, enospc "
+							 "with ENOSPC, eio with EIO.",
+							 &wtsmgr_inject_atomic_failure,
+							 WTSMGR_INJECT_OFF,
+							 inject_options,
+							 PGC_SUSET,
+							 GUC_NOT_IN_SAMPLE,
 							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("wtsmgr");

@@ -23,6 +23,17 @@
  *                               device-mapper device; $WT_DM_FAIL START LEN
  *                               turns sectors START..START+LEN into
  *                               errors, $WT_DM_HEAL undoes it
+ *   wt lost FILE DMDEV          a failed atomic write-through write leaves
+ *                               earlier buffered writes (in its folio, in
+ *                               its range) and the size alone, its data
+ *                               never reaches the device, fsync reports it
+ *   wt fsyncerr FILE DMDEV      an fsync waiting on a failing write-through
+ *                               write returns the error
+ *   wt eofzero FILE BLOCKDEV    mmap stores past EOF are not sent with the
+ *                               EOF block of an extending write-through write
+ *   wt atomichang FILE          ext4 bigalloc: an atomic write-through write
+ *                               over mixed extents after truncate, fallocate
+ *                               and punch does not hang (fails after 90 s)
  *
  * The device is read with O_DIRECT on the block device at the extents
  * FIEMAP reports (without FIEMAP_FLAG_SYNC), so writeback of the file
@@ -35,6 +46,7 @@
 #include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <liburing.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -843,6 +855,414 @@ static int cmd_ioerr(const char *path, const char *dev)
 	return failures ? 1 : 0;
 }
 
+/* Drop the clean page cache of every file (the test runs as root). */
+static void drop_caches(int fd)
+{
+	int p;
+
+	if (fsync(fd) && errno != EIO)
+		die("fsync before dropping the cache");
+	p = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	if (p < 0 || write(p, "3\n", 2) != 2)
+		die("/proc/sys/vm/drop_caches");
+	close(p);
+}
+
+/* The device-mapper name of /dev/mapper/NAME. */
+static const char *dm_name(const char *dev)
+{
+	const char *slash = strrchr(dev, '/');
+
+	return slash ? slash + 1 : dev;
+}
+
+static void dm_cmd(const char *verb, const char *dev)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), "dmsetup %s %s%s", verb,
+		 strcmp(verb, "suspend") ? "" : "--nolockfs ", dm_name(dev));
+	if (system(line) != 0) {
+		errno = EIO;
+		die(line);
+	}
+}
+
+/*
+ * wt lost FILE DMDEV: a failed atomic write-through write must take back
+ * nothing but itself.  Earlier buffered writes that have not been written
+ * back yet, in its folio or in its range, stay visible, its own data is
+ * neither visible nor written later by writeback (an mmap store marks a
+ * whole folio dirty), and fsync reports the failure.
+ */
+static int cmd_lost(const char *path, const char *dev)
+{
+	const size_t len = 262144;
+	unsigned char *buf = xaligned(len);
+	int fd = open_file(path);
+	wtsmgr_atomic_limits lim;
+	unsigned char *m;
+	ssize_t r;
+
+	(void)dev;	/* the failures come through $WT_DM_FAIL */
+	if (fallocate(fd, 0, 0, len))
+		die("fallocate");
+	fill(buf, len, 0, 1);
+	if (pwrite(fd, buf, len, 0) != (ssize_t)len || fsync(fd))
+		die("initial write");
+	if (wtsmgr_atomic_limits_fd(fd, &lim))
+		die("statx");
+	if (!lim.unit_min || lim.unit_min > 16384 || lim.unit_max < 16384) {
+		printf("lost: no 16 KiB atomic writes here (unit_min %u, unit_max %u)\n",
+		       lim.unit_min, lim.unit_max);
+		return 2;
+	}
+
+	/*
+	 * 1. An earlier buffered write D0 next to the atomic range, in the
+	 * same folio when the folio is large; only the atomic range fails.
+	 */
+	fill(buf, 8192, 81920, 2);
+	if (pwrite(fd, buf, 8192, 81920) != 8192)
+		die("buffered write D0");
+	dm_run("WT_DM_FAIL", sector_of(fd, 65536), 16384 / 512);
+	fill(buf, 16384, 65536, 3);
+	r = wt_write(fd, buf, 16384, 65536, RWF_WRITETHROUGH | RWF_ATOMIC);
+	expect_errno("atomic write-through write to failing sectors", r, EIO);
+	dm_run("WT_DM_HEAL", 0, 0);
+	expect_content(fd, 65536, 16384, 1,
+		       "the failed atomic write is not visible (old data in the cache)");
+	expect_content(fd, 81920, 8192, 2,
+		       "the buffered write next to it is still visible");
+	/* An mmap store into D0's block marks the whole folio dirty. */
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		die("mmap");
+	((volatile unsigned char *)m)[81920] = m[81920];
+	munmap(m, len);
+	expect_errno("fsync after the failed atomic write", fsync(fd), EIO);
+	if (fsync(fd))
+		fail("second fsync: %s (the error must be reported once)", strerror(errno));
+	drop_caches(fd);
+	expect_content(fd, 65536, 16384, 1,
+		       "after fsync and a cache drop the device holds the old data, not the failed atomic write");
+	expect_content(fd, 81920, 8192, 2,
+		       "after fsync and a cache drop the device holds the buffered write next to it");
+
+	/*
+	 * 2. An earlier buffered write D1 inside the atomic range.  It cannot
+	 * reach the failing sectors, but it must stay in the cache until the
+	 * cache is dropped, and fsync must report the failure.
+	 */
+	fill(buf, 4096, 135168, 4);
+	if (pwrite(fd, buf, 4096, 135168) != 4096)
+		die("buffered write D1");
+	dm_run("WT_DM_FAIL", sector_of(fd, 131072), 16384 / 512);
+	fill(buf, 16384, 131072, 5);
+	r = wt_write(fd, buf, 16384, 131072, RWF_WRITETHROUGH | RWF_ATOMIC);
+	expect_errno("atomic write-through write over a dirty range, to failing sectors",
+		     r, EIO);
+	dm_run("WT_DM_HEAL", 0, 0);
+	expect_content(fd, 135168, 4096, 4,
+		       "the buffered write inside the failed atomic range is still visible");
+	expect_content(fd, 131072, 4096, 1,
+		       "the rest of the failed atomic range holds the old data");
+	r = fsync(fd);
+	expect_errno("fsync after the failed atomic write over a dirty range", r, EIO);
+
+	/*
+	 * 3. A failed extending atomic write leaves the file size alone, in
+	 * the cache and after a cache drop.
+	 */
+	{
+		struct stat st;
+
+		/* past EOF, into preallocated blocks whose sectors fail */
+		fill(buf, 16384, len - 16384, 6);
+		if (ftruncate(fd, len - 16384) ||
+		    fallocate(fd, FALLOC_FL_KEEP_SIZE, len - 16384, 16384))
+			die("ftruncate, fallocate");
+		dm_run("WT_DM_FAIL", sector_of(fd, len - 16384), 16384 / 512);
+		r = wt_write(fd, buf, 16384, len - 16384, RWF_WRITETHROUGH | RWF_ATOMIC);
+		expect_errno("extending atomic write-through write to failing sectors", r, EIO);
+		dm_run("WT_DM_HEAL", 0, 0);
+		if (fstat(fd, &st))
+			die("fstat");
+		if (st.st_size != (off_t)(len - 16384))
+			fail("a failed extending atomic write left the size at %lld, not %lld",
+			     (long long)st.st_size, (long long)(len - 16384));
+		else
+			printf("ok: a failed extending atomic write leaves the size as it was\n");
+		fsync(fd);
+		fsync(fd);
+		drop_caches(fd);
+		if (fstat(fd, &st))
+			die("fstat");
+		if (st.st_size != (off_t)(len - 16384))
+			fail("after a cache drop the size is %lld, not %lld",
+			     (long long)st.st_size, (long long)(len - 16384));
+		else
+			printf("ok: and so it stays after fsync and a cache drop\n");
+	}
+	close(fd);
+	free(buf);
+	printf("lost: %d failure(s)\n", failures);
+	return failures ? 1 : 0;
+}
+
+struct wt_job {
+	int fd;
+	off_t off;
+	size_t len;
+	unsigned char *buf;
+	ssize_t ret;
+	int err;
+	pid_t tid;
+	volatile int started;
+};
+
+static void *wt_job_write(void *arg)
+{
+	struct wt_job *j = arg;
+
+	j->tid = gettid();
+	j->started = 1;
+	j->ret = wt_write(j->fd, j->buf, j->len, j->off, RWF_WRITETHROUGH);
+	j->err = errno;
+	return NULL;
+}
+
+static void *wt_job_fsync(void *arg)
+{
+	struct wt_job *j = arg;
+
+	j->tid = gettid();
+	j->started = 1;
+	j->ret = fsync(j->fd);
+	j->err = errno;
+	return NULL;
+}
+
+/* The scheduler state of thread @tid ('R', 'S', 'D', ...). */
+static char thread_state(pid_t tid)
+{
+	char p[64], line[512], *c;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/self/task/%d/stat", tid);
+	f = fopen(p, "r");
+	if (!f)
+		return '?';
+	if (!fgets(line, sizeof(line), f))
+		line[0] = 0;
+	fclose(f);
+	c = strrchr(line, ')');
+	return c && c[1] && c[2] ? c[2] : '?';
+}
+
+/*
+ * wt fsyncerr FILE DMDEV: an fsync that waits for a write-through write
+ * which then fails returns the error.  The device is suspended while the
+ * write is in flight, so that the fsync is certainly waiting on its
+ * folios when the failure comes.
+ */
+static int cmd_fsyncerr(const char *path, const char *dev)
+{
+	const size_t len = 262144;
+	unsigned char *buf = xaligned(len), *got = xaligned(4096);
+	struct wt_job w = { 0 }, s = { 0 };
+	pthread_t wt, st;
+	int fd = open_file(path), fd2, i;
+
+	if (fallocate(fd, 0, 0, len))
+		die("fallocate");
+	fill(buf, len, 0, 1);
+	if (pwrite(fd, buf, len, 0) != (ssize_t)len || fsync(fd))
+		die("initial write");
+	fd2 = open(path, O_RDWR);
+	if (fd2 < 0)
+		die(path);
+
+	dm_run("WT_DM_FAIL", sector_of(fd, 0), len / 512);
+	dm_cmd("suspend", dev);
+	fill(buf, 65536, 65536, 2);
+	w = (struct wt_job){ .fd = fd, .off = 65536, .len = 65536, .buf = buf };
+	if (pthread_create(&wt, NULL, wt_job_write, &w))
+		die("pthread_create");
+	/* the data is in the page cache once a read returns it */
+	for (i = 0; i < 3000; i++) {
+		if (pread(fd2, got, 4096, 65536) == 4096 && !memcmp(got, buf, 4096))
+			break;
+		usleep(10000);
+	}
+	if (i == 3000) {
+		dm_cmd("resume", dev);
+		fail("the write-through write did not reach the page cache in 30 s");
+		pthread_join(wt, NULL);
+		return 1;
+	}
+	s = (struct wt_job){ .fd = fd2 };
+	if (pthread_create(&st, NULL, wt_job_fsync, &s))
+		die("pthread_create");
+	/* wait until the fsync sleeps on the folios under writeback */
+	for (i = 0; i < 1000; i++) {
+		if (s.started && thread_state(s.tid) == 'D')
+			break;
+		usleep(10000);
+	}
+	if (i == 1000)
+		printf("note: the fsync thread never showed as waiting (state %c)\n",
+		       s.started ? thread_state(s.tid) : '?');
+	usleep(200000);
+	dm_cmd("resume", dev);
+	pthread_join(wt, NULL);
+	pthread_join(st, NULL);
+	errno = w.err;
+	expect_errno("write-through write to failing sectors", w.ret, EIO);
+	errno = s.err;
+	expect_errno("fsync that waited for the failing write-through write", s.ret, EIO);
+	dm_run("WT_DM_HEAL", 0, 0);
+	close(fd2);
+	close(fd);
+	free(buf);
+	free(got);
+	printf("fsyncerr: %d failure(s)\n", failures);
+	return failures ? 1 : 0;
+}
+
+/*
+ * wt eofzero FILE BLOCKDEV: what an mmap store left past EOF must not
+ * reach the device with the EOF block of a write-through write: the
+ * bytes past the old EOF read back as zeroes after the file grows and
+ * the cache is dropped.
+ */
+static int cmd_eofzero(const char *path, const char *dev)
+{
+	unsigned char *buf = xaligned(8192), *m;
+	int fd = open_file(path);
+	int bdev = open(dev, O_RDONLY | O_DIRECT);
+	size_t i;
+
+	if (bdev < 0)
+		die(dev);
+	fill(buf, 1000, 0, 1);
+	if (pwrite(fd, buf, 1000, 0) != 1000 || fsync(fd))
+		die("initial write");
+	m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		die("mmap");
+	memset(m + 1000, 0xa5, 4096 - 1000);
+	munmap(m, 4096);
+
+	/* an extending write-through write into the same block */
+	fill(buf, 100, 2000, 2);
+	if (wt_write(fd, buf, 100, 2000, RWF_WRITETHROUGH) != 100)
+		fail("extending write-through write: %s", strerror(errno));
+	expect_zeroes(fd, 1000, 1000, "the gap between the old EOF and the write reads as zeroes");
+	if (read_from_device(fd, bdev, 0, 4096, buf) == 0) {
+		for (i = 2100; i < 4096 && !buf[i]; i++)
+			;
+		if (i < 4096)
+			fail("the device holds what mmap stored past EOF (byte %zu of the EOF block is 0x%02x)",
+			     i, buf[i]);
+		else
+			printf("ok: past EOF the device's EOF block holds zeroes\n");
+	}
+	if (ftruncate(fd, 8192))
+		die("ftruncate");
+	drop_caches(fd);
+	expect_zeroes(fd, 1000, 1000, "after growing and a cache drop: the gap reads as zeroes");
+	expect_zeroes(fd, 2100, 8192 - 2100,
+		      "after growing and a cache drop: past the old EOF reads as zeroes");
+	expect_content(fd, 2000, 100, 2, "the write-through data is there");
+	close(bdev);
+	close(fd);
+	free(buf);
+	printf("eofzero: %d failure(s)\n", failures);
+	return failures ? 1 : 0;
+}
+
+/*
+ * One round of the ext4 bigalloc sequence that hung: a truncate (its
+ * zeroed partial block goes on the running transaction's ordered data
+ * list), fallocate past EOF, a hole punched in the atomic range, another
+ * truncate, then an atomic write-through write over mixed extents, whose
+ * mapping forces a journal commit.
+ */
+static void atomichang_round(const char *path, int v, unsigned char *buf)
+{
+	int fd = open_file(path);
+	off_t cut = 65536 + 1000 + 1500 * (v % 8);
+
+	fill(buf, 131072, 0, 1);
+	if (pwrite(fd, buf, 131072, 0) != 131072 || fsync(fd))
+		die("initial write");
+	if (ftruncate(fd, cut))
+		die("ftruncate down");
+	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 98304, 65536))
+		die("fallocate past EOF");
+	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      65536 + 4096 * (v % 3), 4096))
+		die("punch hole");
+	if (ftruncate(fd, cut + 4096 * (v & 1)))
+		die("ftruncate");
+	fill(buf, 16384, 65536, 2 + v);
+	if (wt_write(fd, buf, 16384, 65536, RWF_WRITETHROUGH | RWF_ATOMIC) != 16384)
+		fail("round %d: atomic write-through write: %s", v, strerror(errno));
+	close(fd);
+}
+
+/*
+ * wt atomichang FILE: the rounds run in a child; the test fails, rather
+ * than hang the suite, when the child has not finished after 90 s (it is
+ * then left behind, stuck: the caller must not wait for the file system).
+ */
+static int cmd_atomichang(const char *path)
+{
+	pid_t child;
+	int st, i;
+
+	fflush(stdout);
+	child = fork();
+	if (child < 0)
+		die("fork");
+	if (child == 0) {
+		unsigned char *buf = xaligned(131072);
+
+		for (int v = 0; v < 16; v++)
+			atomichang_round(path, v, buf);
+		printf("atomichang: 16 rounds, %d failure(s)\n", failures);
+		fflush(stdout);
+		_exit(failures ? 1 : 0);
+	}
+	for (i = 0; i < 900; i++) {
+		pid_t r = waitpid(child, &st, WNOHANG);
+
+		if (r == child) {
+			if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+				printf("ok: 16 rounds of truncate, fallocate, punch, truncate and an atomic write-through write over mixed extents\n");
+				return 0;
+			}
+			fail("the rounds failed (status 0x%x)", st);
+			return 1;
+		}
+		usleep(100000);
+	}
+	{
+		char p[64], line[256];
+		FILE *f;
+
+		snprintf(p, sizeof(p), "/proc/%d/stack", child);
+		fail("atomic write-through write hung: no progress in 90 s; the writer's stack:");
+		f = fopen(p, "r");
+		while (f && fgets(line, sizeof(line), f))
+			printf("  %s", line);
+		if (f)
+			fclose(f);
+	}
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "readback"))
@@ -861,6 +1281,14 @@ int main(int argc, char **argv)
 		return cmd_misc(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "ioerr"))
 		return cmd_ioerr(argv[2], argv[3]);
-	fprintf(stderr, "usage: wt readback|granularity|errors|uring|atomic|misc|ioerr FILE ARG\n");
+	if (argc == 4 && !strcmp(argv[1], "lost"))
+		return cmd_lost(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "fsyncerr"))
+		return cmd_fsyncerr(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "eofzero"))
+		return cmd_eofzero(argv[2], argv[3]);
+	if (argc == 3 && !strcmp(argv[1], "atomichang"))
+		return cmd_atomichang(argv[2]);
+	fprintf(stderr, "usage: wt readback|granularity|errors|uring|atomic|misc|ioerr|lost|fsyncerr|eofzero FILE ARG, wt atomichang FILE\n");
 	return 2;
 }

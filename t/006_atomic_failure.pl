@@ -140,6 +140,13 @@ unlike($err, qr/turn full_page_writes on/i,
 is(non_atomic_writes($s), 0,
 	'fpw on by reload: no page was written without atomicity');
 
+# Removed from the configuration again, full_page_writes returns to
+# wtsmgr's decision (off), not to PostgreSQL's built-in default (on)
+$node->safe_psql('postgres',
+	'ALTER SYSTEM RESET full_page_writes; SELECT pg_reload_conf()');
+ok($node->poll_query_until('postgres', 'SHOW full_page_writes', 'off'),
+	"removed from the configuration, full_page_writes is wtsmgr's off again");
+
 # 6. wtsmgr forced full_page_writes on at startup: the fallback is allowed
 SKIP:
 {
@@ -147,6 +154,10 @@ SKIP:
 	skip 'WTSMGR_TEST_NOATOMIC_DIR is not set', 7 unless defined $dir;
 	my $loc = "$dir/006_ts";
 	mkdir $loc or die "mkdir $loc: $!";
+	$node->safe_psql('postgres',
+		'ALTER SYSTEM SET full_page_writes = on; SELECT pg_reload_conf()');
+	$node->poll_query_until('postgres', 'SHOW full_page_writes', 'on')
+	  or die 'full_page_writes was not turned on';
 	$node->safe_psql('postgres', "CREATE TABLESPACE noatomic LOCATION '$loc'");
 	$node->safe_psql('postgres', q(
 CREATE TABLE tn (i int, v text) TABLESPACE noatomic;

@@ -51,6 +51,9 @@ fi
 # the benchmark's report and option checks, on synthetic data (seconds)
 step bench-report run_logged "$logs/bench" \
 	"$REPO/bench/test-report.sh" || failed="$failed bench-report"
+# the crash oracle's replayer on synthetic logs (about a minute)
+step crash-replay run_logged "$logs/crash-replay" \
+	"$REPO/crash/test-replay.sh" || failed="$failed crash-replay"
 if [ "${CHECK_CONTRIB:-1}" != 0 ]; then
 	step contrib-tests run_logged "$logs/contrib" \
 		"$REPO/contrib_wtsmgr/build.sh" || failed="$failed contrib"

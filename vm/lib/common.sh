@@ -63,13 +63,15 @@ default_accel() {
 }
 
 # build_guest_programs: what the guest runs besides the root, built in
-# the guest root as a chroot: the kernel tests (into build/kernel-tests)
+# the guest root as a chroot: the kernel tests (into build/kernel-tests),
+# the crash oracle's programs (build/crash)
 # and the extension (staged in build/ext-stage).  Used by "make check"
 # and "make bench".
 build_guest_programs() {
 	mkdir -p "$WTSMGR_CACHE/build"
 	cp "$KERNEL_DIR/kernel.release" "$WTSMGR_CACHE/build/kernel.release"
 	"$REPO/vm/chroot.sh" make -s -C kernel/tests O=/wtsmgr/build/kernel-tests
+	"$REPO/vm/chroot.sh" make -s -C crash/progs O=/wtsmgr/build/crash
 	"$REPO/vm/build-extension.sh"
 }
 

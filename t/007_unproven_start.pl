@@ -30,10 +30,11 @@ autovacuum = off
 sub with_wtsmgr
 {
 	my ($on) = @_;
-	$node->adjust_conf('postgresql.conf', 'shared_preload_libraries',
-		$on ? "'wtsmgr'" : "''");
-	$node->adjust_conf('postgresql.conf', 'wtsmgr.mode',
-		$on ? "'writethrough'" : undef);
+	$node->adjust_conf('postgresql.conf', 'shared_preload_libraries', undef);
+	$node->adjust_conf('postgresql.conf', 'wtsmgr.mode', undef);
+	$node->append_conf('postgresql.conf',
+		"shared_preload_libraries = 'wtsmgr'\nwtsmgr.mode = 'writethrough'\n")
+	  if $on;
 }
 
 # refused(LABEL, DETAIL): the server does not start, and says why

@@ -207,7 +207,15 @@ def main():
                                   fua_every=3)
     T.ok(rc == 0, "FUA writes after the last flush are never lost or torn", out)
 
-    # 6. errors: each is a clear message and exit 2
+    # 6. --batch-end puts every crash point right before a flush
+    rc, out, log2, mp2, res = run_case("batch", False, "torn", "--points", "10", "--seed", "4",
+                                       "--batch-end")
+    meta = json.load(open(mp2))
+    rows = results(res)
+    T.ok(rows and all(meta[r["entry"] + 1]["kind"] == "f" for r in rows),
+         "--batch-end: every crash point is the last entry before a flush", out)
+
+    # 7. errors: each is a clear message and exit 2
     bad = os.path.join(d, "bad.log")
     open(bad, "wb").write(b"\0" * SS * 2)
     rc, out = replay(binary, "info", bad)

@@ -37,6 +37,13 @@
  *   --points N          how many crash points, spread over the log in
  *                       N equal strata, one random entry in each
  *                       (default 100; all entries if there are fewer)
+ *   --end-mark NAME     crash points lie before this mark (default: up
+ *                       to the last entry)
+ *   --batch-end         move each crash point forward to the last entry
+ *                       before the next flush, so that all the writes
+ *                       of its batch are in flight (the worst moment
+ *                       of that batch; batches are then picked in
+ *                       proportion to their length)
  *   --point N           exactly one crash point, at entry N
  *   --seed S            the seed (default: from the clock); printed
  *   --granularity B     the unit of a partial write, in bytes
@@ -436,6 +443,8 @@ static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "start-mark", required_argument, NULL, 'm' },
+		{ "end-mark", required_argument, NULL, 'e' },
+		{ "batch-end", no_argument, NULL, 'b' },
 		{ "points", required_argument, NULL, 'n' },
 		{ "point", required_argument, NULL, 'p' },
 		{ "seed", required_argument, NULL, 's' },
@@ -444,8 +453,9 @@ static int cmd_run(int argc, char **argv)
 		{ "results", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *start_mark = NULL, *cmd = NULL, *results = NULL;
-	long npoints = 100, only = -1, start = -1, applied, pending = -1;
+	const char *start_mark = NULL, *end_mark = NULL, *cmd = NULL, *results = NULL;
+	long npoints = 100, only = -1, start = -1, end, applied, pending = -1;
+	bool batch_end = false;
 	uint64_t seed = 0, gran = 0, ss;
 	bool have_seed = false;
 	long *points, count, np, j, i;
@@ -461,6 +471,8 @@ static int cmd_run(int argc, char **argv)
 
 		switch (c) {
 		case 'm': start_mark = optarg; break;
+		case 'e': end_mark = optarg; break;
+		case 'b': batch_end = true; break;
 		case 'n': npoints = strtol(optarg, &end, 10);
 			if (*end || npoints < 1)
 				die("--points takes a number >= 1, not '%s'", optarg);
@@ -514,13 +526,22 @@ static int cmd_run(int argc, char **argv)
 			die("%s: no mark '%s' in the log", argv[optind], start_mark);
 		start = i;
 	}
-	count = (long)l.n - 1 - start;
+	end = (long)l.n - 1;
+	if (end_mark) {
+		for (i = start + 1; i < (long)l.n; i++)
+			if (l.e[i].mark && !strcmp(l.e[i].mark, end_mark))
+				break;
+		if (i == (long)l.n)
+			die("%s: no mark '%s' after the start", argv[optind], end_mark);
+		end = i - 1;
+	}
+	count = end - start;
 	if (count < 1)
 		die("%s: no entries after the start", argv[optind]);
 	if (only >= 0) {
-		if (only <= start || only >= (long)l.n)
+		if (only <= start || only > end)
 			die("--point %ld is not an entry after the start (%ld..%ld)",
-			    only, start + 1, (long)l.n - 1);
+			    only, start + 1, end);
 		np = 1;
 		points = malloc(sizeof(long));
 		points[0] = only;
@@ -534,6 +555,9 @@ static int cmd_run(int argc, char **argv)
 			long hi = start + 1 + (j + 1) * count / np;
 
 			points[j] = np == count ? lo : lo + (long)rng_below(&ps, hi - lo);
+			if (batch_end)
+				while (points[j] < end && !(l.e[points[j] + 1].flags & LW_FLUSH))
+					points[j]++;
 		}
 	}
 	if (results) {
@@ -543,8 +567,9 @@ static int cmd_run(int argc, char **argv)
 		fprintf(rf, "point\tentry\tdurable_to\tinflight\tlost\twhole\ttorn\tatomic\tstatus\n");
 	}
 	printf("replay: %" PRIu64 " entries, sector size %" PRIu64 ", granularity %" PRIu64
-	       ", %ld crash points after entry %ld, seed %" PRIu64 "\n",
-	       l.n, ss, granularity, np, start, seed);
+	       ", %ld crash points in entries %ld..%ld%s, seed %" PRIu64 "\n",
+	       l.n, ss, granularity, np, start + 1, end,
+	       batch_end ? " (batch ends)" : "", seed);
 	fflush(stdout);
 
 	/* everything up to the start is on the device */

@@ -14,11 +14,14 @@
  *         buffered  pwrite, left to writeback
  *       and every SYNC_EVERY writes fdatasync (so the device sees a
  *       flush, and buffered writes are written back)
- *   torn check DEV MAP
- *       read every slot of the file from the block device DEV at the
- *       extents in MAP (the file's blocks do not move: the writes are
- *       overwrites of written extents) and check that each slot holds
- *       the sectors of exactly one write, each intact
+ *   torn check FILE MAP
+ *       read every slot of FILE (on the file system rebuilt from the
+ *       log, freshly mounted) and check that each slot holds the
+ *       sectors of exactly one write, each intact
+ *   torn check-dev DEV MAP
+ *       the same, reading the block device DEV at the extents in MAP:
+ *       valid only while the file's blocks do not move (xfs moves them
+ *       when it makes an atomic write by copy-on-write)
  *
  * Every 512-byte sector carries a stamp: the write id, the slot, its
  * index in the slot, a pattern derived from them, and a hash of the
@@ -269,7 +272,7 @@ static int cmd_write(char **argv)
 	return 0;
 }
 
-static int cmd_check(char **argv)
+static int cmd_check(char **argv, int on_device)
 {
 	struct map m;
 	unsigned char *buf;
@@ -286,8 +289,15 @@ static int cmd_check(char **argv)
 	for (s = 0; s < m.slots; s++) {
 		uint64_t first_id = 0, bad = 0, mixed = 0;
 
+		if (!on_device) {
+			ssize_t r = pread(fd, buf, m.slot, s * m.slot);
+
+			if (r != (ssize_t)m.slot)
+				die("read %s slot %" PRIu64 ": %s", argv[0], s,
+				    r < 0 ? strerror(errno) : "short read");
+		}
 		/* read sector runs that are contiguous on the device */
-		for (k = 0; k < per; ) {
+		for (k = 0; on_device && k < per; ) {
 			int64_t p = map_physical(&m, s * m.slot + k * SECTOR);
 			uint64_t run = 1;
 
@@ -348,8 +358,10 @@ int main(int argc, char **argv)
 	if (argc == 8 && !strcmp(argv[1], "write"))
 		return cmd_write(argv + 2);
 	if (argc == 4 && !strcmp(argv[1], "check"))
-		return cmd_check(argv + 2);
+		return cmd_check(argv + 2, 0);
+	if (argc == 4 && !strcmp(argv[1], "check-dev"))
+		return cmd_check(argv + 2, 1);
 	die("usage: torn prepare FILE SLOT SLOTS MAP | write FILE MAP MODE WRITES SYNC_EVERY SEED"
-	    " | check DEV MAP");
+	    " | check FILE MAP | check-dev DEV MAP");
 	return 2;
 }

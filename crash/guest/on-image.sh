@@ -1,0 +1,42 @@
+#!/bin/bash
+# on-image.sh FSTYPE CMD...: replay's --exec hook.  Mounts the image that
+# replay rebuilt on $CRASH_TARGET, through a throw-away dm-snapshot (so
+# that log recovery, and whatever CMD writes, leave the target as replay
+# expects it), at $IMAGE (/mnt/crash-image), runs CMD there, and cleans
+# up.  The snapshot's exception store is a loop device over a file in
+# /tmp, made on first use ($CRASH_COW names it).
+#
+# Exit status: CMD's; 1 (a finding) when the file system does not mount;
+# 2 when the snapshot cannot be set up.
+set -u
+export DM_DISABLE_UDEV=1
+fstype=$1
+shift
+IMAGE=${IMAGE:-/mnt/crash-image}
+export IMAGE
+snap=crash-snap
+
+cow=${CRASH_COW:-}
+if [ -z "$cow" ]; then
+	cow=$(losetup -j /tmp/crash-cow.img 2>/dev/null | cut -d: -f1 | head -n 1)
+	if [ -z "$cow" ]; then
+		truncate -s 1G /tmp/crash-cow.img
+		cow=$(losetup -f --show /tmp/crash-cow.img) || exit 2
+	fi
+fi
+size=$(blockdev --getsz "$CRASH_TARGET") || exit 2
+dmsetup remove $snap 2>/dev/null
+# a new exception store each time: the old one's exceptions must not apply
+dd if=/dev/zero of="$cow" bs=4096 count=1 oflag=direct status=none
+dmsetup create $snap --table "0 $size snapshot $CRASH_TARGET $cow N 16" || exit 2
+mkdir -p "$IMAGE"
+if ! mount -t "$fstype" /dev/mapper/$snap "$IMAGE" 2>/tmp/crash-mount.err; then
+	echo "crash point $CRASH_POINT: the $fstype file system does not mount: $(cat /tmp/crash-mount.err)"
+	dmsetup remove $snap
+	exit 1
+fi
+(cd "$IMAGE" && "$@")
+rc=$?
+umount "$IMAGE" || rc=2
+dmsetup remove $snap || rc=2
+exit $rc

@@ -101,12 +101,13 @@ typedef struct WtsmgrLocation
 
 extern void wtsmgr_probe_path(const char *path, WtsmgrLocation *loc);
 extern void wtsmgr_probe_startup(void);
-extern bool wtsmgr_probe_new_tablespaces(char *reason, size_t reasonlen);
 extern int	wtsmgr_nlocations;
 extern WtsmgrLocation *wtsmgr_locations;
 
 /* fpw.c */
 extern bool wtsmgr_atomic_proven;
+extern bool wtsmgr_fpw_forced;
+extern bool wtsmgr_last_checkpoint_fpw(void);
 extern char wtsmgr_fpw_reason[512];
 extern void wtsmgr_fpw_startup(void);
 extern void wtsmgr_fpw_install_veto(void);
@@ -163,5 +164,9 @@ extern bool wtsmgr_stats_available(void);
 extern uint64 wtsmgr_stats_get(int backend_type, int counter);
 extern TimestampTz wtsmgr_stats_reset_time(void);
 extern void wtsmgr_stats_reset(void);
+extern void wtsmgr_record_location(Oid spcoid, const WtsmgrLocation *probe);
+extern int	wtsmgr_lookup_location(unsigned int dev_major,
+								   unsigned int dev_minor);
+extern uint32 wtsmgr_unproven_new_locations(char *reason, size_t reasonlen);
 
 #endif							/* WTSMGR_H */

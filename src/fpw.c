@@ -15,9 +15,11 @@
  * Afterwards two guards keep the decision safe:
  *	- a check hook, added by hand to the core GUC record (there is no API
  *	  for that), refuses full_page_writes = off while atomic writes are not
- *	  proven, including on tablespaces created since startup;
- *	- a ProcessUtility hook refuses CREATE TABLESPACE at a location that
- *	  fails the probe while full_page_writes is off.
+ *	  proven, including on tablespaces created since startup; it does no
+ *	  I/O, it reads the verdicts kept in shared memory;
+ *	- a ProcessUtility hook probes the location of CREATE TABLESPACE,
+ *	  refuses it while full_page_writes is off if the probe fails, and
+ *	  records the verdict in shared memory.
  *
  * src/fpw.c
  *
@@ -28,9 +30,12 @@
 #include <sys/stat.h>
 
 #include "access/xlog.h"
+#include "catalog/pg_control.h"
 #include "commands/tablespace.h"
+#include "common/controldata_utils.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "storage/lwlock.h"
 #include "tcop/utility.h"
 #include "utils/guc.h"
 #include "utils/guc_tables.h"
@@ -38,6 +43,7 @@
 #include "wtsmgr.h"
 
 bool		wtsmgr_atomic_proven = false;
+bool		wtsmgr_fpw_forced = false;
 char		wtsmgr_fpw_reason[512];
 
 static GucBoolCheckHook prev_fpw_check_hook = NULL;
@@ -119,6 +125,26 @@ wtsmgr_fpw_startup(void)
 	}
 	SetConfigOption("full_page_writes", "on", PGC_POSTMASTER,
 					PGC_S_OVERRIDE);
+	wtsmgr_fpw_forced = true;
+}
+
+/*
+ * Whether the last completed checkpoint, as pg_control records it, was
+ * made with full_page_writes on.
+ */
+bool
+wtsmgr_last_checkpoint_fpw(void)
+{
+	ControlFileData *control;
+	bool		crc_ok;
+	bool		result;
+
+	LWLockAcquire(ControlFileLock, LW_SHARED);
+	control = get_controlfile(DataDir, &crc_ok);
+	LWLockRelease(ControlFileLock);
+	result = crc_ok && control->checkPointCopy.fullPageWrites;
+	pfree(control);
+	return result;
 }
 
 /*
@@ -127,7 +153,7 @@ wtsmgr_fpw_startup(void)
 static bool
 wtsmgr_fpw_check_hook(bool *newval, void **extra, GucSource source)
 {
-	char		reason[512];
+	char		reason[MAXPGPATH + 512];
 
 	if (prev_fpw_check_hook && !prev_fpw_check_hook(newval, extra, source))
 		return false;
@@ -142,11 +168,12 @@ wtsmgr_fpw_check_hook(bool *newval, void **extra, GucSource source)
 		GUC_check_errhint("Set wtsmgr.full_page_writes = keep to manage full_page_writes yourself.");
 		return false;
 	}
-	if (!wtsmgr_probe_new_tablespaces(reason, sizeof(reason)))
+	if (wtsmgr_unproven_new_locations(reason, sizeof(reason)) > 0)
 	{
 		GUC_check_errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE);
 		GUC_check_errmsg("full_page_writes cannot be turned off: atomic writes are not proven on every tablespace");
 		GUC_check_errdetail("Atomic writes are not proven for %s.", reason);
+		GUC_check_errhint("Restart the server once that tablespace is dropped or its storage is fixed.");
 		return false;
 	}
 	return true;
@@ -173,8 +200,10 @@ wtsmgr_fpw_install_veto(void)
 }
 
 /*
- * Refuse CREATE TABLESPACE at a location without atomic writes while
- * full_page_writes is off.
+ * CREATE TABLESPACE: probe the location, refuse it while full_page_writes
+ * is off if it fails, and record the verdict in shared memory for every
+ * process (the write path's mode there, and the full_page_writes check
+ * hook, which must do no I/O: it also runs in every parallel worker).
  */
 static void
 wtsmgr_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
@@ -183,24 +212,28 @@ wtsmgr_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 					  DestReceiver *dest, QueryCompletion *qc)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
+	bool		probed = false;
+	WtsmgrLocation loc;
 
-	if (IsA(parsetree, CreateTableSpaceStmt) && !fullPageWrites &&
-		wtsmgr_fpw_policy == WTSMGR_FPW_AUTO)
+	if (IsA(parsetree, CreateTableSpaceStmt) &&
+		wtsmgr_fpw_policy == WTSMGR_FPW_AUTO &&
+		wtsmgr_effective_mode == WTSMGR_MODE_ATOMIC)
 	{
 		CreateTableSpaceStmt *stmt = (CreateTableSpaceStmt *) parsetree;
-		WtsmgrLocation loc;
 		struct stat st;
 
 		/*
-		 * An in-place tablespace (empty location) lives in PGDATA.  A
-		 * location that is relative, or not an existing directory, is
-		 * refused by CREATE TABLESPACE itself, with its own message.
+		 * An in-place tablespace (empty location) lives in PGDATA, probed
+		 * at startup.  A location that is relative, or not an existing
+		 * directory, is refused by CREATE TABLESPACE itself, with its own
+		 * message.
 		 */
 		if (is_absolute_path(stmt->location) &&
 			stat(stmt->location, &st) == 0 && S_ISDIR(st.st_mode))
 		{
 			wtsmgr_probe_path(stmt->location, &loc);
-			if (!loc.probe_ok)
+			probed = true;
+			if (!loc.probe_ok && !fullPageWrites)
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						 errmsg("wtsmgr: cannot create tablespace at \"%s\" while full_page_writes is off",
@@ -217,6 +250,11 @@ wtsmgr_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	else
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 								params, queryEnv, dest, qc);
+
+	if (probed)
+		wtsmgr_record_location(get_tablespace_oid(((CreateTableSpaceStmt *) parsetree)->tablespacename,
+												  true),
+							   &loc);
 }
 
 void

@@ -10,7 +10,7 @@
  * identified from st_dev and sysfs, for the report.
  *
  * The probe itself allocates nothing and never raises an error, so that it
- * can run in the postmaster's _PG_init and from a GUC check hook.
+ * can run in the postmaster's _PG_init.
  *
  * src/probe.c
  *
@@ -284,45 +284,4 @@ wtsmgr_probe_startup(void)
 		strlcpy(loc->tablespace, de->d_name, sizeof(loc->tablespace));
 	}
 	closedir(dir);
-}
-
-/*
- * Probe the tablespaces created since startup.  Returns false, with the
- * reason, if one of them fails.  Used before full_page_writes may be
- * turned off again.
- */
-bool
-wtsmgr_probe_new_tablespaces(char *reason, size_t reasonlen)
-{
-	DIR		   *dir;
-	struct dirent *de;
-	bool		ok = true;
-
-	dir = opendir("pg_tblspc");
-	if (dir == NULL)
-		return true;
-	while (ok && (de = readdir(dir)) != NULL)
-	{
-		char		target[MAXPGPATH];
-		WtsmgrLocation loc;
-		bool		known = false;
-
-		if (!is_tablespace_name(de->d_name) ||
-			!tablespace_path(de->d_name, target, sizeof(target)))
-			continue;
-		for (int i = 1; i < wtsmgr_nlocations; i++)
-			if (strcmp(wtsmgr_locations[i].tablespace, de->d_name) == 0)
-				known = true;
-		if (known)
-			continue;
-		wtsmgr_probe_path(target, &loc);
-		if (!loc.probe_ok)
-		{
-			snprintf(reason, reasonlen, "tablespace %s at \"%s\": %s",
-					 de->d_name, target, loc.reason);
-			ok = false;
-		}
-	}
-	closedir(dir);
-	return ok;
 }

@@ -20,12 +20,31 @@
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "storage/spin.h"
 #include "utils/timestamp.h"
 
 #include "wtsmgr.h"
 
+/* Locations probed since startup (CREATE TABLESPACE), append-only */
+#define WTSMGR_MAX_NEW_LOCATIONS 64
+
+typedef struct WtsmgrNewLocation
+{
+	unsigned int dev_major;
+	unsigned int dev_minor;
+	bool		probe_ok;
+	Oid			spcoid;
+	char		path[MAXPGPATH];
+	char		reason[256];
+} WtsmgrNewLocation;
+
 typedef struct WtsmgrShared
 {
+	slock_t		mutex;			/* serialises appends to new_locations */
+	pg_atomic_uint32 n_new_locations;	/* published entries */
+	pg_atomic_uint32 n_unproven;	/* new locations that failed the probe,
+									 * and appends that did not fit */
+	WtsmgrNewLocation new_locations[WTSMGR_MAX_NEW_LOCATIONS];
 	pg_atomic_uint32 wal_fallback_logged;
 	pg_atomic_uint64 stats_reset;	/* TimestampTz */
 	pg_atomic_uint64 counters[BACKEND_NUM_TYPES][WTSMGR_NCOUNTERS];
@@ -41,6 +60,7 @@ wtsmgr_shmem_request(void)
 {
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
+
 	RequestAddinShmemSpace(MAXALIGN(sizeof(WtsmgrShared)));
 }
 
@@ -57,6 +77,9 @@ wtsmgr_shmem_startup(void)
 	shared = ShmemInitStruct("wtsmgr", sizeof(WtsmgrShared), &found);
 	if (!found)
 	{
+		SpinLockInit(&shared->mutex);
+		pg_atomic_init_u32(&shared->n_new_locations, 0);
+		pg_atomic_init_u32(&shared->n_unproven, 0);
 		pg_atomic_init_u32(&shared->wal_fallback_logged, 0);
 		pg_atomic_init_u64(&shared->stats_reset,
 						   (uint64) GetCurrentTimestamp());
@@ -126,4 +149,103 @@ wtsmgr_stats_reset(void)
 			pg_atomic_write_u64(&wtsmgr_shared->counters[t][c], 0);
 	pg_atomic_write_u64(&wtsmgr_shared->stats_reset,
 						(uint64) GetCurrentTimestamp());
+}
+
+/*
+ * The probe verdict of a location created since startup (CREATE
+ * TABLESPACE), for every process: the write path chooses its mode by it,
+ * and full_page_writes cannot be turned off while one failed.  Entries are
+ * only appended, and published after they are written, so that readers
+ * need no lock.  One that does not fit counts as unproven.
+ */
+void
+wtsmgr_record_location(Oid spcoid, const WtsmgrLocation *probe)
+{
+	unsigned int dev_major = probe->dev_major;
+	unsigned int dev_minor = probe->dev_minor;
+	bool		probe_ok = probe->probe_ok;
+	WtsmgrShared *shared = wtsmgr_shared;
+	uint32		n;
+
+	if (shared == NULL)
+		return;
+	SpinLockAcquire(&shared->mutex);
+	n = pg_atomic_read_u32(&shared->n_new_locations);
+	if (n < WTSMGR_MAX_NEW_LOCATIONS)
+	{
+		shared->new_locations[n].dev_major = dev_major;
+		shared->new_locations[n].dev_minor = dev_minor;
+		shared->new_locations[n].probe_ok = probe_ok;
+		shared->new_locations[n].spcoid = spcoid;
+		strlcpy(shared->new_locations[n].path, probe->path, MAXPGPATH);
+		strlcpy(shared->new_locations[n].reason, probe->reason,
+				sizeof(shared->new_locations[n].reason));
+		pg_write_barrier();
+		pg_atomic_write_u32(&shared->n_new_locations, n + 1);
+	}
+	SpinLockRelease(&shared->mutex);
+	if (!probe_ok || n >= WTSMGR_MAX_NEW_LOCATIONS)
+		pg_atomic_fetch_add_u32(&shared->n_unproven, 1);
+}
+
+/*
+ * The verdict recorded for a device since startup: 1 proven, 0 not, -1
+ * unknown.
+ */
+int
+wtsmgr_lookup_location(unsigned int dev_major, unsigned int dev_minor)
+{
+	WtsmgrShared *shared = wtsmgr_shared;
+	uint32		n;
+	int			result = -1;
+
+	if (shared == NULL)
+		return -1;
+	n = pg_atomic_read_u32(&shared->n_new_locations);
+	pg_read_barrier();
+	for (uint32 i = 0; i < n; i++)
+	{
+		const WtsmgrNewLocation *loc = &shared->new_locations[i];
+
+		if (loc->dev_major == dev_major && loc->dev_minor == dev_minor)
+		{
+			if (!loc->probe_ok)
+				return 0;
+			result = 1;
+		}
+	}
+	return result;
+}
+
+/*
+ * How many locations created since startup are not proven; the first one
+ * is described in reason (when it fitted).
+ */
+uint32
+wtsmgr_unproven_new_locations(char *reason, size_t reasonlen)
+{
+	WtsmgrShared *shared = wtsmgr_shared;
+	uint32		unproven;
+	uint32		n;
+
+	if (shared == NULL)
+		return 0;
+	unproven = pg_atomic_read_u32(&shared->n_unproven);
+	if (unproven == 0)
+		return 0;
+	snprintf(reason, reasonlen, "more tablespaces than wtsmgr keeps track of");
+	n = pg_atomic_read_u32(&shared->n_new_locations);
+	pg_read_barrier();
+	for (uint32 i = 0; i < n; i++)
+	{
+		const WtsmgrNewLocation *loc = &shared->new_locations[i];
+
+		if (!loc->probe_ok)
+		{
+			snprintf(reason, reasonlen, "tablespace %u at \"%s\": %s",
+					 loc->spcoid, loc->path, loc->reason);
+			break;
+		}
+	}
+	return unproven;
 }

@@ -20,9 +20,10 @@
  * These functions run in every server process, in any context where
  * PostgreSQL writes: they call the real functions through saved pointers
  * (never through the executable's rebound slots, so they cannot recurse),
- * count with lock-free atomics, and raise an error only in the one case
- * where carrying on would be wrong: an atomic write that failed while
- * full_page_writes is off.
+ * count with lock-free atomics.  A failed atomic write is never turned
+ * silently into a non-atomic one where a torn page could not be repaired
+ * (check_non_atomic_write), and a device error from an atomic write is
+ * handled like a failed fsync.
  *
  * src/write_path.c
  *
@@ -30,10 +31,14 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "access/xlog.h"
+#include "storage/block.h"
 #include "port/pg_iovec.h"
 #include "utils/wait_event.h"
 
@@ -163,6 +168,125 @@ inject_errno(void)
 	}
 }
 
+static bool
+is_unsupported_errno(int e)
+{
+	return e == EOPNOTSUPP || e == EINVAL;
+}
+
+/*
+ * Errors that say the device, or the file system over it, failed the
+ * write.  The kernel then keeps the range dirty in the page cache.
+ */
+static bool
+is_device_error(int e)
+{
+	return e == EIO || e == ENXIO || e == ENODEV || e == EREMOTEIO;
+}
+
+/*
+ * Block number of the page at offset of a relation segment file named
+ * path ("base/5/16384.2" is segment 2).
+ */
+static BlockNumber
+block_number(const char *path, off_t offset)
+{
+	const char *base = last_dir_separator(path);
+	const char *dot;
+	BlockNumber segno = 0;
+
+	base = base ? base + 1 : path;
+	dot = strrchr(base, '.');
+	if (dot != NULL)
+		segno = (BlockNumber) strtoul(dot + 1, NULL, 10);
+	return segno * ((BlockNumber) RELSEG_SIZE) + (BlockNumber) (offset / BLCKSZ);
+}
+
+static void
+report_atomic_failure(int elevel, int fd, off_t offset, int save_errno,
+					  const char *detail, const char *hint)
+{
+	char		path[MAXPGPATH];
+
+	fd_path(fd, path, sizeof(path));
+	errno = save_errno;
+	ereport(elevel,
+			(errcode_for_file_access(),
+			 errmsg("could not write block %u of file \"%s\" atomically: %m",
+					block_number(path, offset), path),
+			 errdetail_internal("%s", detail),
+			 hint ? errhint("%s", hint) : 0));
+}
+
+/*
+ * Does the relation of this file need atomic writes at all?  Temporary
+ * relations ("t<proc>_<relfilenode>") and the forks of unlogged relations
+ * (those with an init fork) are not recovered from WAL after a crash but
+ * removed or reset, so a torn page of theirs does no harm.  The init fork
+ * itself is WAL-logged and needs them.
+ */
+static bool
+needs_atomicity(const char *path)
+{
+	const char *base = last_dir_separator(path);
+	char		init[MAXPGPATH];
+	size_t		dirlen;
+	size_t		digits = 0;
+	struct stat st;
+
+	base = base ? base + 1 : path;
+	if (base[0] == 't' && isdigit((unsigned char) base[1]))
+		return false;
+	while (isdigit((unsigned char) base[digits]))
+		digits++;
+	if (digits == 0 || strstr(base, "_init") != NULL)
+		return true;
+	dirlen = base - path;
+	if (dirlen + digits + sizeof("_init") > sizeof(init))
+		return true;
+	memcpy(init, path, dirlen + digits);
+	strcpy(init + dirlen + digits, "_init");
+	return stat(init, &st) != 0;
+}
+
+/*
+ * An atomic write of the page at offset is not possible (the file system
+ * or device refused it).  Writing the page without atomicity is safe only
+ * where a torn page can be repaired from WAL: every page changed since
+ * the redo pointer of the last completed checkpoint must have had its
+ * image logged.  That holds when wtsmgr itself forced full_page_writes on
+ * at startup (nothing can turn it off until the next restart), the server
+ * is not replaying WAL written elsewhere or before, and the last
+ * checkpoint was made with full_page_writes on.  The local value of
+ * full_page_writes proves nothing: it may have been turned on by reload
+ * in the middle of a checkpoint cycle, or not yet have been reloaded here.
+ * Otherwise raise an error (FATAL in recovery); relations that need no
+ * atomicity are always written.
+ */
+static void
+check_non_atomic_write(int fd, off_t offset, int save_errno)
+{
+	char		path[MAXPGPATH];
+	const char *why;
+
+	fd_path(fd, path, sizeof(path));
+	if (!needs_atomicity(path))
+		return;
+
+	if (RecoveryInProgress())
+		report_atomic_failure(FATAL, fd, offset, save_errno,
+							  "The server is replaying WAL, which may have been written with full_page_writes off: a torn page could not be repaired.",
+							  "Atomic writes must work on every location of a server that replays WAL written with full_page_writes off.");
+	if (!wtsmgr_fpw_forced)
+		why = "full_page_writes was not forced on by wtsmgr at server start, so pages changed in this checkpoint cycle may have no full-page image in WAL.";
+	else if (!wtsmgr_last_checkpoint_fpw())
+		why = "The last checkpoint was made with full_page_writes off, so pages changed since then may have no full-page image in WAL.";
+	else
+		return;
+	report_atomic_failure(ERROR, fd, offset, save_errno, why,
+						  "Check the atomic write support of this file's file system and device with wtsmgr_probe().");
+}
+
 /*
  * Atomic mode: one pwritev2(RWF_WRITETHROUGH | RWF_ATOMIC) per page.
  */
@@ -171,10 +295,19 @@ atomic_writev(int fd, const struct iovec *iov, int iovcnt, off_t offset)
 {
 	size_t		total = iov_total(iov, iovcnt);
 	size_t		done = 0;
+	int			save_errno;
 
-	/* Only whole, aligned pages can be written atomically. */
+	/*
+	 * Only whole, aligned pages can be written atomically.  md.c writes
+	 * nothing else, except to resume after a short write: the rest of that
+	 * page is then written without atomicity, under the same rules as a
+	 * failed atomic write.
+	 */
 	if (offset % BLCKSZ != 0 || total % BLCKSZ != 0)
+	{
+		check_non_atomic_write(fd, offset - offset % BLCKSZ, EINVAL);
 		return writethrough_writev(fd, iov, iovcnt, offset);
+	}
 
 	while (done < total)
 	{
@@ -211,25 +344,35 @@ atomic_writev(int fd, const struct iovec *iov, int iovcnt, off_t offset)
 		if (errno == EINTR || errno == EAGAIN)
 			return done > 0 ? (ssize_t) done : -1;
 
-		wtsmgr_count(WTSMGR_C_ATOMIC_FAILURES, 1);
-		if (!fullPageWrites)
+		save_errno = errno;
+		if (!is_unsupported_errno(save_errno))
 		{
-			int			save_errno = errno;
-			char		path[MAXPGPATH];
-
-			fd_path(fd, path, sizeof(path));
+			/*
+			 * Out of space, a device error, anything but "no atomic write
+			 * here": md.c reports it with its own message and hint.  After
+			 * a device error, though, the kernel keeps the page dirty and
+			 * may write it back later without atomicity: like a failed
+			 * fsync, that is a PANIC unless data_sync_retry is on.
+			 */
+			if (is_device_error(save_errno))
+			{
+				wtsmgr_count(WTSMGR_C_ATOMIC_FAILURES, 1);
+				if (data_sync_elevel(ERROR) == PANIC)
+					report_atomic_failure(PANIC, fd, offset + done,
+										  save_errno,
+										  "The kernel may write the page later without atomicity.",
+										  "This is handled like a failed fsync; see data_sync_retry.");
+			}
 			errno = save_errno;
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("wtsmgr: could not write block atomically to file \"%s\" at offset %lld: %m",
-							path, (long long) (offset + done)),
-					 errdetail("full_page_writes is off, so the page is not written without atomicity."),
-					 errhint("Check the file system's atomic write support, or turn full_page_writes on.")));
+			return done > 0 ? (ssize_t) done : -1;
 		}
 
+		wtsmgr_count(WTSMGR_C_ATOMIC_FAILURES, 1);
+		check_non_atomic_write(fd, offset + done, save_errno);
+
 		/*
-		 * full_page_writes is on, so a torn page can be repaired: write the
-		 * rest without atomicity rather than fail.
+		 * A torn page can be repaired from WAL here, or needs no repair:
+		 * write the rest without atomicity rather than fail.
 		 */
 		{
 			struct iovec rest[PG_IOV_MAX + 1];
@@ -258,12 +401,44 @@ atomic_writev(int fd, const struct iovec *iov, int iovcnt, off_t offset)
 	return done;
 }
 
+/*
+ * The write mode for the file behind fd.  Where the startup probe found
+ * that atomic writes do not work (a tablespace on another file system),
+ * the page is written as stock PostgreSQL would: an atomic call there
+ * would fail every time, and full_page_writes is on anyway while any
+ * location is unproven.  The same holds for a tablespace that failed the
+ * probe of CREATE TABLESPACE since startup (created while full_page_writes
+ * was on: it cannot be turned off while such a tablespace exists).  A file
+ * system never probed (a tablespace replayed on a standby) gets the atomic
+ * path and its failure rules.
+ */
+static int
+mode_for_fd(int fd)
+{
+	struct stat st;
+
+	if (wtsmgr_effective_mode != WTSMGR_MODE_ATOMIC || fstat(fd, &st) != 0)
+		return wtsmgr_effective_mode;
+	for (int i = 0; i < wtsmgr_nlocations; i++)
+	{
+		const WtsmgrLocation *loc = &wtsmgr_locations[i];
+
+		if (loc->dev_major == major(st.st_dev) &&
+			loc->dev_minor == minor(st.st_dev))
+			return loc->probe_ok ? WTSMGR_MODE_ATOMIC : WTSMGR_MODE_OFF;
+	}
+	/* probed by CREATE TABLESPACE since startup? */
+	if (wtsmgr_lookup_location(major(st.st_dev), minor(st.st_dev)) == 0)
+		return WTSMGR_MODE_OFF;
+	return WTSMGR_MODE_ATOMIC;
+}
+
 static ssize_t
 data_writev(int fd, const struct iovec *iov, int iovcnt, off_t offset)
 {
 	ssize_t		r;
 
-	switch (wtsmgr_effective_mode)
+	switch (mode_for_fd(fd))
 	{
 		case WTSMGR_MODE_ATOMIC:
 			return atomic_writev(fd, iov, iovcnt, offset);

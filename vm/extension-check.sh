@@ -58,5 +58,12 @@ rc=${PIPESTATUS[0]}
 runuser -u postgres -- make -C "$work" PG_CONFIG="$PG_CONFIG" \
 	REGRESS= PROVE_FLAGS="-v --timer" installcheck 2>&1 | tee -a "$log"
 [ "${PIPESTATUS[0]}" = 0 ] || rc=1
+# The TAP tests' own logs (a die message goes there, not to the output):
+# kept in $WTSMGR_OUT when a run fails, for the guest, whose disks go.
+if [ "$rc" != 0 ] && [ -n "${WTSMGR_OUT:-}" ] && [ -d "$work/tmp_check/log" ]; then
+	mkdir -p "$WTSMGR_OUT/extension-logs" &&
+		cp -a "$work/tmp_check/log/." "$WTSMGR_OUT/extension-logs/" &&
+		echo "# TAP logs kept in $WTSMGR_OUT/extension-logs"
+fi
 
 exec "$SRC/vm/lib/tap-count.sh" "$log" $rc "make installcheck"

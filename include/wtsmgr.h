@@ -63,6 +63,7 @@ extern int	wtsmgr_mode;
 extern int	wtsmgr_fpw_policy;
 extern bool wtsmgr_wal_write_zeroes;
 extern int	wtsmgr_inject_atomic_failure;
+extern bool wtsmgr_allow_unproven_start;
 
 /* What the write path really does, decided at startup (wtsmgr.c) */
 extern int	wtsmgr_effective_mode;

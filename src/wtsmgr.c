@@ -20,6 +20,11 @@
  */
 #include "postgres.h"
 
+#include <sys/stat.h>
+
+#include "access/xlog.h"
+#include "catalog/pg_control.h"
+#include "common/controldata_utils.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
@@ -37,6 +42,7 @@ int			wtsmgr_mode = WTSMGR_MODE_ATOMIC;
 int			wtsmgr_fpw_policy = WTSMGR_FPW_AUTO;
 bool		wtsmgr_wal_write_zeroes = true;
 int			wtsmgr_inject_atomic_failure = WTSMGR_INJECT_OFF;
+bool		wtsmgr_allow_unproven_start = false;
 
 /* Decided at startup */
 int			wtsmgr_effective_mode = WTSMGR_MODE_OFF;
@@ -142,6 +148,17 @@ define_gucs(void)
 							 0,
 							 NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("wtsmgr.allow_unproven_start",
+							 "Starts the server even where a power failure could leave torn pages nothing can repair.",
+							 "Without it, the server refuses to start while atomic "
+							 "writes are not proven if it may replay WAL written "
+							 "with full_page_writes off.",
+							 &wtsmgr_allow_unproven_start,
+							 false,
+							 PGC_POSTMASTER,
+							 0,
+							 NULL, NULL, NULL);
+
 	/*
 	 * For tests only: every atomic data write of the processes that have it
 	 * set fails with the chosen error instead of reaching the kernel.
@@ -188,6 +205,103 @@ decide_mode(void)
 	wtsmgr_effective_mode = wtsmgr_mode;
 }
 
+static const char *
+db_state_name(DBState state)
+{
+	switch (state)
+	{
+		case DB_STARTUP:
+			return "starting up";
+		case DB_SHUTDOWNED:
+			return "shut down";
+		case DB_SHUTDOWNED_IN_RECOVERY:
+			return "shut down in recovery";
+		case DB_SHUTDOWNING:
+			return "shutting down";
+		case DB_IN_CRASH_RECOVERY:
+			return "in crash recovery";
+		case DB_IN_ARCHIVE_RECOVERY:
+			return "in archive recovery";
+		case DB_IN_PRODUCTION:
+			return "in production";
+	}
+	return "unknown";
+}
+
+/*
+ * Where atomic writes are not proven, full_page_writes is on from now on,
+ * but that does not change the WAL this server may replay first: WAL
+ * written with full_page_writes off (before a crash, on a primary, in an
+ * archive) has no images, and a power failure during its replay would
+ * leave torn pages that nothing can repair.  Refuse to start when that
+ * may happen, unless the operator accepts it explicitly.
+ */
+static void
+check_unproven_start(void)
+{
+	ControlFileData *control;
+	bool		crc_ok;
+	struct stat st;
+	char	   *why = NULL;
+
+	if (wtsmgr_atomic_proven)
+		return;
+
+	control = get_controlfile(DataDir, &crc_ok);
+	if (!crc_ok)
+		return;					/* the startup process reports that */
+
+	if (control->state != DB_SHUTDOWNED)
+		why = psprintf("The server was not shut down cleanly (pg_control says \"%s\"): WAL will be replayed that may have been written with full_page_writes off.",
+					   db_state_name(control->state));
+	else if (stat(STANDBY_SIGNAL_FILE, &st) == 0)
+		why = psprintf("File \"%s\" exists: the server will replay WAL from elsewhere, which may have been written with full_page_writes off.",
+					   STANDBY_SIGNAL_FILE);
+	else if (stat(RECOVERY_SIGNAL_FILE, &st) == 0)
+		why = psprintf("File \"%s\" exists: the server will replay archived WAL, which may have been written with full_page_writes off.",
+					   RECOVERY_SIGNAL_FILE);
+	else if (!control->checkPointCopy.fullPageWrites)
+		why = psprintf("The last checkpoint was made with full_page_writes off.");
+	pfree(control);
+	if (why == NULL)
+		return;
+
+	if (wtsmgr_allow_unproven_start)
+	{
+		ereport(WARNING,
+				(errmsg("starting without proven atomic writes, as wtsmgr.allow_unproven_start is on"),
+				 errdetail_internal("%s Atomic writes are not proven because %s.",
+									why, wtsmgr_fpw_reason),
+				 errhint("A power failure before the next checkpoint completes can leave torn pages that cannot be repaired.")));
+		return;
+	}
+	ereport(FATAL,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("cannot start without proven atomic writes"),
+			 errdetail_internal("%s Atomic writes are not proven because %s.",
+								why, wtsmgr_fpw_reason),
+			 errhint("Start the server where atomic writes are proven, or set wtsmgr.allow_unproven_start = on to accept that a power failure before the next checkpoint can leave torn pages that cannot be repaired.")));
+}
+
+/*
+ * wtsmgr.full_page_writes = keep leaves full_page_writes to the operator;
+ * turned off without proven atomic writes, every data write would be an
+ * error in atomic mode, and unprotected in the others.
+ */
+static void
+check_keep_policy(void)
+{
+	if (wtsmgr_fpw_policy != WTSMGR_FPW_KEEP || fullPageWrites ||
+		wtsmgr_atomic_proven || wtsmgr_allow_unproven_start)
+		return;
+	ereport(FATAL,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("full_page_writes is off, but atomic writes are not proven"),
+			 errdetail_internal("wtsmgr.full_page_writes is keep, and atomic writes are not proven because %s.",
+								wtsmgr_fpw_reason),
+			 errhint("Turn full_page_writes on, set wtsmgr.full_page_writes = auto, or set wtsmgr.allow_unproven_start = on to run without torn-page protection.")));
+}
+
 void
 _PG_init(void)
 {
@@ -215,6 +329,8 @@ _PG_init(void)
 
 	/* Decide on full_page_writes, then guard the decision */
 	wtsmgr_fpw_startup();
+	check_keep_policy();
+	check_unproven_start();
 	wtsmgr_fpw_install_veto();
 	wtsmgr_utility_init();
 

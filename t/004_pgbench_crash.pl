@@ -4,7 +4,9 @@
 # immediate shutdown in the middle of pgbench then recovers, with
 # full_page_writes as wtsmgr decided (off where atomic writes are proven),
 # and neither the balances, nor pg_amcheck, nor pg_checksums on the
-# stopped cluster find anything wrong.  Runs on every kernel.
+# stopped cluster find anything wrong.  Where atomic writes are not
+# proven, the restart needs wtsmgr.allow_unproven_start.  Runs on every
+# kernel.
 use strict;
 use warnings FATAL => 'all';
 
@@ -130,6 +132,14 @@ $pgbench->kill_kill if $@;
 note("pgbench after the shutdown: $out$err");
 
 my $offset = -s $node->logfile;
+if ($status->{atomic_proven} ne 't')
+{
+	# Where atomic writes are not proven, wtsmgr refuses to replay WAL
+	# after a crash unless told to accept the risk (t/007_unproven_start.pl)
+	ok(!$node->start(fail_ok => 1),
+		'not proven: recovery is refused without wtsmgr.allow_unproven_start');
+	$node->append_conf('postgresql.conf', 'wtsmgr.allow_unproven_start = on');
+}
 $node->start;
 ok( $node->wait_for_log(qr/database system was interrupted|database system was not properly shut down/, $offset),
 	'the server recovered from the crash');

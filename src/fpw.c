@@ -81,7 +81,7 @@ wtsmgr_fpw_startup(void)
 					 "%d-byte atomic write-through proven on all %d locations",
 					 BLCKSZ, wtsmgr_nlocations);
 			ereport(LOG,
-					(errmsg("wtsmgr: full_page_writes turned off: %s",
+					(errmsg("full_page_writes turned off: %s",
 							wtsmgr_fpw_reason)));
 		}
 		return;
@@ -109,7 +109,7 @@ wtsmgr_fpw_startup(void)
 
 			if (!loc->probe_ok)
 				ereport(WARNING,
-						(errmsg("wtsmgr: keeping full_page_writes on: atomic writes are not proven at \"%s\"",
+						(errmsg("keeping full_page_writes on: atomic writes are not proven at \"%s\"",
 								loc->path),
 						 errdetail("Probe result: %s.", loc->reason)));
 		}
@@ -118,7 +118,7 @@ wtsmgr_fpw_startup(void)
 	if (!fullPageWrites)
 	{
 		ereport(WARNING,
-				(errmsg("wtsmgr: full_page_writes is forced on"),
+				(errmsg("full_page_writes is forced on"),
 				 errdetail("The configuration turns it off, but %s.",
 						   wtsmgr_fpw_reason),
 				 errhint("Set wtsmgr.full_page_writes = keep to manage full_page_writes yourself.")));
@@ -187,16 +187,20 @@ wtsmgr_fpw_install_veto(void)
 
 	gen = find_option("full_page_writes", false, true, ERROR);
 	if (gen == NULL || gen->vartype != PGC_BOOL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("wtsmgr: unexpected layout of the full_page_writes parameter")));
+		elog(ERROR, "unexpected layout of the full_page_writes parameter");
 	conf = (struct config_bool *) gen;
 	if (conf->variable != &fullPageWrites)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("wtsmgr: the full_page_writes parameter does not control fullPageWrites")));
+		elog(ERROR, "the full_page_writes parameter does not control fullPageWrites");
 	prev_fpw_check_hook = conf->check_hook;
 	conf->check_hook = wtsmgr_fpw_check_hook;
+
+	/*
+	 * When wtsmgr turned full_page_writes off, that is the default of this
+	 * server: a full_page_writes line removed from the configuration and
+	 * reloaded returns to it, not to PostgreSQL's built-in on.
+	 */
+	if (wtsmgr_fpw_policy == WTSMGR_FPW_AUTO && wtsmgr_atomic_proven)
+		conf->boot_val = false;
 }
 
 /*
@@ -236,7 +240,7 @@ wtsmgr_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 			if (!loc.probe_ok && !fullPageWrites)
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("wtsmgr: cannot create tablespace at \"%s\" while full_page_writes is off",
+						 errmsg("cannot create tablespace at \"%s\" while full_page_writes is off",
 								stmt->location),
 						 errdetail("Probe result: %s.", loc.reason),
 						 errhint("Use a location with %d-byte atomic writes, or turn full_page_writes on first.",

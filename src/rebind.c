@@ -63,7 +63,7 @@ wtsmgr_take_over_writes(void)
 	file_pwritev_hook = wtsmgr_file_pwritev;
 	wal_segment_init_hook = wtsmgr_wal_segment_init;
 	wtsmgr_write_path_method = "hook";
-	elog(DEBUG1, "wtsmgr: installed file_pwritev_hook and wal_segment_init_hook");
+	elog(DEBUG1, "installed file_pwritev_hook and wal_segment_init_hook");
 }
 
 #else							/* !PG_HAVE_FILE_PWRITEV_HOOK */
@@ -338,7 +338,7 @@ wtsmgr_take_over_writes(void)
 		}
 	}
 	wtsmgr_write_path_method = "got";
-	elog(DEBUG1, "wtsmgr: rebound %d relocation slots of the postgres executable",
+	elog(DEBUG1, "rebound %d relocation slots of the postgres executable",
 		 wtsmgr_rebound_slots);
 #endif							/* WTSMGR_NO_REBIND */
 }

@@ -25,9 +25,8 @@ PG_FUNCTION_INFO_V1(wtsmgr_stats_sql);
 PG_FUNCTION_INFO_V1(wtsmgr_stats_reset_sql);
 
 /*
- * The library is in every process of a server that preloads it; when it
- * was not preloaded, _PG_init refuses to load it at all.  This guards the
- * functions against a library that was loaded some other way anyway.
+ * The library is in every process of a server that preloads it; loaded
+ * any other way, _PG_init does nothing, and the functions say so.
  */
 static void
 check_loaded(void)
@@ -36,6 +35,7 @@ check_loaded(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("wtsmgr must be loaded via \"shared_preload_libraries\""),
+				 errdetail("wtsmgr takes over the server's data writes in the postmaster, before any other process starts."),
 				 errhint("Add wtsmgr to \"shared_preload_libraries\" in postgresql.conf and restart the server.")));
 }
 
@@ -142,11 +142,11 @@ wtsmgr_probe(PG_FUNCTION_ARGS)
 	if (!is_absolute_path(path))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("wtsmgr: probe location must be an absolute path")));
+				 errmsg("probe location must be an absolute path")));
 	if (strlen(path) >= sizeof(loc.path) - 64)
 		ereport(ERROR,
 				(errcode(ERRCODE_NAME_TOO_LONG),
-				 errmsg("wtsmgr: probe location is too long")));
+				 errmsg("probe location is too long")));
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 

@@ -513,7 +513,7 @@ wal_write_zeroes(int fd, off_t offset, size_t len)
 		{
 			errno = save_errno;
 			ereport(LOG,
-					(errmsg("wtsmgr: FALLOC_FL_WRITE_ZEROES is not supported for WAL segments here, they are zero-filled as usual: %m"),
+					(errmsg("FALLOC_FL_WRITE_ZEROES is not supported for WAL segments here, they are zero-filled as usual: %m"),
 					 errdetail("This is logged once; wtsmgr_stats counts the segments.")));
 		}
 	}

@@ -195,7 +195,7 @@ decide_mode(void)
 		wtsmgr_effective_mode = WTSMGR_MODE_OFF;
 		if (wtsmgr_mode != WTSMGR_MODE_OFF)
 			ereport(LOG,
-					(errmsg("wtsmgr: the kernel has no buffered write-through, so data writes pass through unchanged and full_page_writes stays on"),
+					(errmsg("the kernel has no buffered write-through, so data writes pass through unchanged and full_page_writes stays on"),
 					 errdetail("pwritev2 with RWF_WRITETHROUGH in \"%s\" failed: %s.",
 							   pgdata->path,
 							   strerror(pgdata->writethrough_errno))));
@@ -305,12 +305,14 @@ check_keep_policy(void)
 void
 _PG_init(void)
 {
+	/*
+	 * wtsmgr takes over the server's data writes in the postmaster, before
+	 * any other process starts.  Loaded later (LOAD, session_preload_
+	 * libraries, a dump restored into a server without it), it does nothing
+	 * and its SQL functions say so.
+	 */
 	if (!process_shared_preload_libraries_in_progress)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("wtsmgr must be loaded via \"shared_preload_libraries\""),
-				 errdetail("wtsmgr takes over the server's data writes in the postmaster, before any other process starts."),
-				 errhint("Add wtsmgr to \"shared_preload_libraries\" in postgresql.conf, restart the server, then run CREATE EXTENSION wtsmgr.")));
+		return;
 
 #ifdef WTSMGR_UNSUPPORTED_MAJOR
 	ereport(ERROR,

@@ -34,7 +34,7 @@ like($status->{full_page_writes_reason},
 	qr/no buffered write-through/, 'status gives the reason');
 
 my $log = slurp_file($node->logfile);
-my @why = ($log =~ /LOG:  wtsmgr: the kernel has no buffered write-through/g);
+my @why = ($log =~ /LOG:  the kernel has no buffered write-through/g);
 is(scalar @why, 1, 'one LOG line says why');
 unlike($log, qr/WARNING:  wtsmgr/, 'no wtsmgr warning on the fallback path');
 
@@ -77,7 +77,7 @@ $node->restart;
 is($node->safe_psql('postgres', 'SHOW full_page_writes'),
 	'on', 'full_page_writes = off in the configuration is overridden');
 ok( $node->wait_for_log(
-		qr/WARNING:  wtsmgr: full_page_writes is forced on/, $offset),
+		qr/WARNING:  full_page_writes is forced on/, $offset),
 	'with a warning');
 
 $node->stop;

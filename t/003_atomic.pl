@@ -45,7 +45,7 @@ is($node->safe_psql('postgres', 'SHOW full_page_writes'),
 is($status->{atomic_proven}, 't', 'atomic writes proven');
 is($status->{effective_mode}, 'atomic', 'data writes are atomic');
 like(slurp_file($node->logfile),
-	qr/LOG:  wtsmgr: full_page_writes turned off: 8192-byte atomic write-through proven on all 1 locations/,
+	qr/LOG:  full_page_writes turned off: 8192-byte atomic write-through proven on all 1 locations/,
 	'the decision is logged');
 
 # CREATE TABLESPACE where there are no atomic writes
@@ -94,7 +94,7 @@ SKIP:
 	isnt($ret, 0, "CREATE TABLESPACE at $loc is refused");
 	like(
 		$stderr,
-		qr/wtsmgr: cannot create tablespace at "\Q$loc\E" while full_page_writes is off/,
+		qr/cannot create tablespace at "\Q$loc\E" while full_page_writes is off/,
 		'with the reason');
 	like($stderr, qr/DETAIL:  Probe result: /, 'and the probe result');
 
@@ -149,7 +149,7 @@ SKIP:
 	ok(defined $ts && $ts->{path} eq $loc && $ts->{probe_ok} eq 'f',
 		'the tablespace was probed at startup and failed');
 	ok( $node->wait_for_log(
-			qr/WARNING:  wtsmgr: keeping full_page_writes on: atomic writes are not proven at "\Q$loc\E"/,
+			qr/WARNING:  keeping full_page_writes on: atomic writes are not proven at "\Q$loc\E"/,
 			$offset),
 		'a warning names the location');
 	like($status->{full_page_writes_reason},

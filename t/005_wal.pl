@@ -72,7 +72,7 @@ sub check_wal
 
 my $first = check_wal('pg_wal in PGDATA');
 my @fb = (slurp_file($node->logfile) =~
-	  /LOG:  wtsmgr: FALLOC_FL_WRITE_ZEROES is not supported for WAL segments here/g);
+	  /LOG:  FALLOC_FL_WRITE_ZEROES is not supported for WAL segments here/g);
 is(scalar @fb, $first ? 0 : 1, 'the fallback is logged once, if at all');
 
 # wtsmgr.wal_write_zeroes = off (by reload): PostgreSQL writes the zeroes

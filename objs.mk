@@ -15,7 +15,7 @@ OBJS = \
 	src/wtsmgr.o
 
 EXTENSION = wtsmgr
-DATA = sql/wtsmgr--1.0.sql
+DATA = sql/wtsmgr--1.0.sql sql/wtsmgr--1.0--1.1.sql
 PGFILEDESC = "wtsmgr - atomic write-through data writes for PostgreSQL"
 
 PG_CPPFLAGS = -I$(srcdir)/include

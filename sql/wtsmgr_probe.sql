@@ -48,7 +48,7 @@ CREATE ROLE wtsmgr_regress_user;
 SET ROLE wtsmgr_regress_user;
 SELECT * FROM wtsmgr_probe('/tmp');
 SELECT wtsmgr_stats_reset();
--- but anybody may look
+-- nor look, without pg_monitor (see wtsmgr_status)
 SELECT count(*) > 0 AS can_read FROM wtsmgr_status;
 RESET ROLE;
 DROP ROLE wtsmgr_regress_user;

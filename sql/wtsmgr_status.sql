@@ -48,3 +48,28 @@ CREATE TABLESPACE wtsmgr_ts LOCATION '';
 SELECT count(*) FROM wtsmgr_locations WHERE tablespace <> 'pg_default';
 DROP TABLESPACE wtsmgr_ts;
 RESET allow_in_place_tablespaces;
+
+-- the views show PGDATA, tablespace paths and devices: pg_monitor only
+CREATE ROLE regress_wtsmgr_nobody;
+CREATE ROLE regress_wtsmgr_monitor IN ROLE pg_monitor;
+SET ROLE regress_wtsmgr_nobody;
+SELECT count(*) FROM wtsmgr_locations;
+SELECT count(*) FROM wtsmgr_locations();
+SELECT count(*) FROM wtsmgr_status;
+SELECT count(*) FROM wtsmgr_stats;
+RESET ROLE;
+SET ROLE regress_wtsmgr_monitor;
+SELECT count(*) > 0 AS visible FROM wtsmgr_locations;
+SELECT count(*) AS visible FROM wtsmgr_status;
+SELECT count(*) >= 0 AS visible FROM wtsmgr_stats;
+RESET ROLE;
+
+-- version 1.0 granted them to PUBLIC; the update to 1.1 revokes that
+DROP EXTENSION wtsmgr;
+CREATE EXTENSION wtsmgr VERSION '1.0';
+SELECT has_table_privilege('regress_wtsmgr_nobody', 'wtsmgr_locations', 'SELECT');
+ALTER EXTENSION wtsmgr UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'wtsmgr';
+SELECT has_table_privilege('regress_wtsmgr_nobody', 'wtsmgr_locations', 'SELECT'),
+       has_table_privilege('regress_wtsmgr_monitor', 'wtsmgr_locations', 'SELECT');
+DROP ROLE regress_wtsmgr_nobody, regress_wtsmgr_monitor;

@@ -118,6 +118,7 @@ extern void wtsmgr_utility_init(void);
 extern const char *wtsmgr_write_path_method;
 extern int	wtsmgr_rebound_slots;
 extern void wtsmgr_take_over_writes(void);
+extern void wtsmgr_check_take_over(void);
 
 /*
  * write_path.c: the write path, entered through the core hooks or through

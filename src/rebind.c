@@ -17,7 +17,9 @@
  *
  * With full RELRO (Debian builds with -z now -z relro) the slots are
  * read-only after start-up: the page is made writable, the slot written
- * and the page made read-only again.  Each slot must hold libc's function
+ * and the page given back the protection /proc/self/maps says it had.
+ * Once every preloaded library has been loaded, the slots are checked
+ * again: a library loaded after us must not have rebound them.  Each slot must hold libc's function
  * before (or, with lazy binding, a PLT stub of the executable) and ours
  * after; anything else is an unknown layout, and the server refuses to
  * start rather than run half rerouted.
@@ -33,6 +35,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <sys/auxv.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -64,6 +67,18 @@ wtsmgr_take_over_writes(void)
 	wal_segment_init_hook = wtsmgr_wal_segment_init;
 	wtsmgr_write_path_method = "hook";
 	elog(DEBUG1, "installed file_pwritev_hook and wal_segment_init_hook");
+}
+
+void
+wtsmgr_check_take_over(void)
+{
+	if (file_pwritev_hook != wtsmgr_file_pwritev ||
+		wal_segment_init_hook != wtsmgr_wal_segment_init)
+		ereport(FATAL,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("another library has replaced wtsmgr's file_pwritev_hook or wal_segment_init_hook"),
+				 errdetail("Data writes would bypass wtsmgr's write path."),
+				 errhint("Remove that library or wtsmgr from \"shared_preload_libraries\".")));
 }
 
 #else							/* !PG_HAVE_FILE_PWRITEV_HOOK */
@@ -156,6 +171,63 @@ in_range(const void *p, ElfW(Addr) start, ElfW(Addr) len)
 
 #endif							/* !WTSMGR_NO_REBIND */
 
+/* The slots we rebound, checked again once every library is loaded. */
+typedef struct ReboundSlot
+{
+	void	  **slot;
+	void	   *value;
+	const char *name;
+} ReboundSlot;
+
+static ReboundSlot rebound[16];
+
+/* libc's function of that name, for the replacements to call. */
+static void *
+libc_function(const char *name)
+{
+	void	   *f = dlsym(RTLD_NEXT, name);
+
+	if (f == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("wtsmgr could not take over the server's write calls"),
+				 errdetail("dlsym(RTLD_NEXT, \"%s\") failed: %s", name, dlerror())));
+	return f;
+}
+
+/*
+ * The protection of the mapping that holds page, from /proc/self/maps;
+ * -1 if not found.
+ */
+static int
+page_protection(const void *page)
+{
+	FILE	   *f = fopen("/proc/self/maps", "r");
+	char		line[512];
+	int			prot = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+	{
+		unsigned long start,
+					end;
+		char		perms[5];
+
+		if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) != 3)
+			continue;
+		if ((unsigned long) page >= start && (unsigned long) page < end)
+		{
+			prot = (perms[0] == 'r' ? PROT_READ : 0) |
+				(perms[1] == 'w' ? PROT_WRITE : 0) |
+				(perms[2] == 'x' ? PROT_EXEC : 0);
+			break;
+		}
+	}
+	fclose(f);
+	return prot;
+}
+
 static void
 refuse(const char *detail)
 {
@@ -172,13 +244,20 @@ wtsmgr_take_over_writes(void)
 #ifdef WTSMGR_NO_REBIND
 	refuse("Rebinding is implemented for x86_64 and aarch64 only.");
 #else
+	/*
+	 * libc's functions are taken from the objects loaded after this one,
+	 * not by their address here: in an executable built without PIE that
+	 * takes their address, that would be its own PLT entry, which jumps
+	 * through the slot we rebind.
+	 */
 	RebindTarget targets[] = {
-		{{"pwrite", "pwrite64", NULL}, (void *) pwrite,
+		{{"pwrite", "pwrite64", NULL}, libc_function("pwrite"),
 		(void *) wtsmgr_pwrite, true},
-		{{"pwritev", "pwritev64", NULL}, (void *) pwritev,
+		{{"pwritev", "pwritev64", NULL}, libc_function("pwritev"),
 		(void *) wtsmgr_pwritev, true},
 		{{"posix_fallocate", "posix_fallocate64", NULL},
-			(void *) posix_fallocate, (void *) wtsmgr_posix_fallocate, false},
+			libc_function("posix_fallocate"), (void *) wtsmgr_posix_fallocate,
+		false},
 	};
 	MainProgram mp = {0};
 	const ElfW(Dyn) *dyn = NULL;
@@ -310,9 +389,24 @@ wtsmgr_take_over_writes(void)
 			void	  **slot = tg->slots[s];
 			void	   *page = (void *) ((ElfW(Addr)) slot & ~(pagesize - 1));
 			bool		relro = in_range(slot, relro_start, relro_len);
+			int			prot = 0;
 
+			/*
+			 * The page may hold more than the slot (the end of RELRO is
+			 * rounded down, so its last page can be writable .data): put
+			 * back exactly the protection that was there.
+			 */
+			if (relro && (prot = page_protection(page)) < 0)
+			{
+				snprintf(detail, sizeof(detail),
+						 "The protection of the page of the slot for %s was not found in /proc/self/maps.",
+						 tg->names[0]);
+				refuse(detail);
+			}
+			if (relro && (prot & PROT_WRITE))
+				relro = false;	/* writable already */
 			if (relro &&
-				mprotect(page, pagesize, PROT_READ | PROT_WRITE) != 0)
+				mprotect(page, pagesize, prot | PROT_WRITE) != 0)
 			{
 				snprintf(detail, sizeof(detail),
 						 "mprotect of the slot for %s failed: %s",
@@ -320,10 +414,10 @@ wtsmgr_take_over_writes(void)
 				refuse(detail);
 			}
 			__atomic_store_n(slot, tg->replacement, __ATOMIC_SEQ_CST);
-			if (relro && mprotect(page, pagesize, PROT_READ) != 0)
+			if (relro && mprotect(page, pagesize, prot) != 0)
 			{
 				snprintf(detail, sizeof(detail),
-						 "mprotect back to read-only of the slot for %s failed: %s",
+						 "mprotect back to its protection of the slot for %s failed: %s",
 						 tg->names[0], strerror(errno));
 				refuse(detail);
 			}
@@ -334,6 +428,12 @@ wtsmgr_take_over_writes(void)
 						 tg->names[0]);
 				refuse(detail);
 			}
+			if (wtsmgr_rebound_slots < lengthof(rebound))
+			{
+				rebound[wtsmgr_rebound_slots].slot = slot;
+				rebound[wtsmgr_rebound_slots].value = tg->replacement;
+				rebound[wtsmgr_rebound_slots].name = tg->names[0];
+			}
 			wtsmgr_rebound_slots++;
 		}
 	}
@@ -341,6 +441,26 @@ wtsmgr_take_over_writes(void)
 	elog(DEBUG1, "rebound %d relocation slots of the postgres executable",
 		 wtsmgr_rebound_slots);
 #endif							/* WTSMGR_NO_REBIND */
+}
+
+/*
+ * Called once every library in shared_preload_libraries has run its
+ * _PG_init (from shmem_request_hook): a library loaded after wtsmgr must
+ * not have rebound the slots again, or its writes would bypass us.
+ */
+void
+wtsmgr_check_take_over(void)
+{
+	int			n = Min(wtsmgr_rebound_slots, lengthof(rebound));
+
+	for (int i = 0; i < n; i++)
+		if (*rebound[i].slot != rebound[i].value)
+			ereport(FATAL,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("another library has taken over the server's %s calls after wtsmgr",
+							rebound[i].name),
+					 errdetail("Data writes would bypass wtsmgr's write path."),
+					 errhint("Remove that library or wtsmgr from \"shared_preload_libraries\".")));
 }
 
 #endif							/* PG_HAVE_FILE_PWRITEV_HOOK */

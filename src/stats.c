@@ -61,6 +61,9 @@ wtsmgr_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 
+	/* every preloaded library has run its _PG_init by now */
+	wtsmgr_check_take_over();
+
 	RequestAddinShmemSpace(MAXALIGN(sizeof(WtsmgrShared)));
 }
 

@@ -215,6 +215,11 @@ def main():
     T.ok(rows and all(meta[r["entry"] + 1]["kind"] == "f" for r in rows),
          "--batch-end: every crash point is the last entry before a flush", out)
 
+    rc, out, *_ = run_case("stop", False, "torn", "--points", "100000", "--seed", "7",
+                           "--stop-after", "2")
+    T.ok(rc == 1 and ", 2 failed," in out and "100000" not in out,
+         "--stop-after 2 stops at the second failed crash point", out)
+
     # 7. errors: each is a clear message and exit 2
     bad = os.path.join(d, "bad.log")
     open(bad, "wb").write(b"\0" * SS * 2)

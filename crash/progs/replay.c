@@ -45,6 +45,7 @@
  *                       of that batch; batches are then picked in
  *                       proportion to their length)
  *   --point N           exactly one crash point, at entry N
+ *   --stop-after N      stop after N crash points whose check failed
  *   --seed S            the seed (default: from the clock); printed
  *   --granularity B     the unit of a partial write, in bytes
  *   --exec CMD          run "sh -c CMD" on each image with CRASH_POINT,
@@ -445,6 +446,7 @@ static int cmd_run(int argc, char **argv)
 		{ "start-mark", required_argument, NULL, 'm' },
 		{ "end-mark", required_argument, NULL, 'e' },
 		{ "batch-end", no_argument, NULL, 'b' },
+		{ "stop-after", required_argument, NULL, 'a' },
 		{ "points", required_argument, NULL, 'n' },
 		{ "point", required_argument, NULL, 'p' },
 		{ "seed", required_argument, NULL, 's' },
@@ -454,7 +456,7 @@ static int cmd_run(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *start_mark = NULL, *end_mark = NULL, *cmd = NULL, *results = NULL;
-	long npoints = 100, only = -1, start = -1, end, applied, pending = -1;
+	long npoints = 100, only = -1, start = -1, end, applied, pending = -1, stop_after = 0;
 	bool batch_end = false;
 	uint64_t seed = 0, gran = 0, ss;
 	bool have_seed = false;
@@ -467,12 +469,16 @@ static int cmd_run(int argc, char **argv)
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		char *end;
+		char *end, *end_mark_check;
 
 		switch (c) {
 		case 'm': start_mark = optarg; break;
 		case 'e': end_mark = optarg; break;
 		case 'b': batch_end = true; break;
+		case 'a': stop_after = strtol(optarg, &end_mark_check, 10);
+			if (*end_mark_check || stop_after < 1)
+				die("--stop-after takes a number >= 1, not '%s'", optarg);
+			break;
 		case 'n': npoints = strtol(optarg, &end, 10);
 			if (*end || npoints < 1)
 				die("--points takes a number >= 1, not '%s'", optarg);
@@ -622,6 +628,10 @@ static int cmd_run(int argc, char **argv)
 			       pr.inflight, pr.lost, pr.whole, pr.torn, pr.atomic, n, seed,
 			       start_mark ? " --start-mark " : "", start_mark ? start_mark : "");
 			fflush(stdout);
+		}
+		if (stop_after && failed >= (unsigned)stop_after) {
+			np = j + 1;
+			break;
 		}
 		if (time(NULL) - last_progress >= 10) {
 			last_progress = time(NULL);

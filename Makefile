@@ -6,6 +6,7 @@
 #   make check-world   the same, plus PostgreSQL's core regression suite
 #                against a server running wtsmgr (long under TCG)
 #   make bench   the main job: pgbench comparison on our kernel
+#   make crash   the full power-cut crash campaign
 #   make kernel  build the guest kernel only
 #   make root    build the guest root only
 #   make vm CMD="..."   boot the guest and run CMD in it
@@ -16,7 +17,7 @@
 #   make install
 #   make installcheck    pg_regress (temporary instance) and TAP tests
 
-HARNESS_GOALS = check check-world bench setup kernel root vm
+HARNESS_GOALS = check check-world bench crash setup kernel root vm
 
 ifneq ($(filter $(HARNESS_GOALS),$(MAKECMDGOALS)),)
 include vm/harness.mk

@@ -242,6 +242,41 @@ def main():
     rc, out = replay(binary, "info", log)
     T.ok(rc == 0 and "mark start" in out and "flush 17" in out, "info lists marks and flushes", out)
 
+    # 8. the report: verdicts and exit status from the summaries
+    report = os.path.join(os.path.dirname(me), "report.py")
+    def rep(kern_rows, pg_rows):
+        o = tempfile.mkdtemp(dir=d)
+        for part, rows, head in (
+                ("crash-kernel", kern_rows, "fs config crash_points torn_points errors "
+                 "points_with_partial_writes atomic_entries other_entries writes check seed"),
+                ("crash-postgres", pg_rows, "fs config crash_points failed_points "
+                 "recovery_failures lost_commits invariant_failures amcheck_failures "
+                 "checksum_failures commits transactions seed")):
+            if rows is None:
+                continue
+            os.makedirs(os.path.join(o, "raw", part))
+            with open(os.path.join(o, "raw", part, "summary.tsv"), "w") as f:
+                f.write("\t".join(head.split()) + "\n")
+                for r in rows:
+                    f.write("\t".join(r.split()) + "\n")
+        p = subprocess.run([sys.executable, report, o], capture_output=True, text=True)
+        md = open(os.path.join(o, "results.md")).read() if p.returncode != 2 else ""
+        return p.returncode, md, p.stdout + p.stderr
+    good_k = ["xfs atomic-16k 100 0 0 0 300 0 300 mount 1", "xfs wt-16k 100 40 0 45 0 300 300 mount 1"]
+    good_p = ["xfs wtsmgr 5 0 0 0 0 0 0 90 3000 1", "xfs unsafe 3 1 1 0 0 0 0 90 3000 1",
+              "xfs stock 5 0 0 0 0 0 0 90 3000 1"]
+    rc, md, out = rep(good_k, good_p)
+    T.ok(rc == 0 and "| xfs | atomic-16k | 100 | 0 | 0.0% |" in md and "never torn" in md
+         and "control: failures found" in md, "report: a good campaign, both tables, exit 0", out)
+    rc, md, out = rep(["xfs atomic-16k 100 2 0 2 300 0 300 mount 1"] + good_k[1:], good_p)
+    T.ok(rc == 1 and "TORN" in md, "report: a torn atomic write is a failure", out)
+    rc, md, out = rep(good_k[:1] + ["xfs wt-16k 100 0 0 45 0 300 300 mount 1"], None)
+    T.ok(rc == 1 and "BLIND" in md, "report: a control that finds nothing is a failure", out)
+    rc, md, out = rep(None, good_p[:1] + ["xfs unsafe 16 0 0 0 0 0 0 90 3000 1"] + good_p[2:])
+    T.ok(rc == 1 and "control BLIND" in md, "report: a blind PostgreSQL control is a failure", out)
+    rc, md, out = rep(None, None)
+    T.ok(rc == 2 and "no summary.tsv" in out, "report: nothing to report, exit 2", out)
+
     subprocess.run(["rm", "-rf", d])
     print("%d passed, %d failed" % (T.passed, T.failed))
     sys.exit(1 if T.failed else 0)

@@ -7,11 +7,12 @@
 #   make check-world   the same, plus PostgreSQL's core regression suite
 #                against a server running wtsmgr, in the guest (long)
 #   make bench   the main job: pgbench comparison on our kernel
+#   make crash   the full power-cut crash campaign (crash/crash.sh)
 #   make kernel  build the guest kernel only
 #   make root    build the guest root only
 #   make vm CMD="..."   boot the guest and run CMD in it
 
-.PHONY: check check-world bench kernel root vm setup
+.PHONY: check check-world bench crash kernel root vm setup
 
 check:
 	vm/check.sh $(SUITES)
@@ -25,6 +26,11 @@ check-world:
 # bench/bench.sh --help.
 bench:
 	BENCH_COMMAND="make bench" bench/bench.sh
+
+# Settings as make or environment variables (CRASH_POINTS, CRASH_PG_POINTS,
+# CRASH_SEED, ...): see crash/crash.sh --help.
+crash:
+	crash/crash.sh
 
 setup:
 	vm/setup-host.sh

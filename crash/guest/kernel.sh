@@ -15,6 +15,15 @@
 # A control whose crash points show no tear in at least CRASH_MIN_SHARE
 # percent of the points means the oracle is blind: that fails too.
 #
+# How an image is checked (CRASH_CHECK):
+#   mount  (default) mount it (on a dm-snapshot, so journal recovery does
+#          not change the replay target) and read the file
+#   auto   read the file's blocks straight from the image, at the extents
+#          it had before the workload, where the log shows that they do
+#          not move (ext4, and xfs when every atomic write was one atomic
+#          entry in place); mount otherwise (xfs atomic writes made by
+#          copy-on-write).  About 20 times faster: the full campaign.
+#
 # Environment: CRASH_POINTS (default 50), CRASH_WRITES (300),
 # CRASH_SEED (default: random, printed), CRASH_FS ("xfs ext4-bigalloc"),
 # CRASH_CONFIGS, CRASH_MIN_SHARE (20), CRASH_RESULTS (a folder for the
@@ -29,6 +38,7 @@ SEED=${CRASH_SEED:-$(( $(od -An -N4 -tu4 /dev/urandom) % 1000000000 ))}
 FSLIST=${CRASH_FS:-xfs ext4-bigalloc}
 CONFIGS=${CRASH_CONFIGS:-atomic-8k atomic-16k atomic-64k wt-16k buffered-16k}
 MIN_SHARE=${CRASH_MIN_SHARE:-20}
+CHECK_MODE=${CRASH_CHECK:-mount}
 RES=${CRASH_RESULTS:-${WTSMGR_OUT:-/tmp}/crash-kernel}
 MNT=/mnt/crash
 FILE_BYTES=$((4 * 1024 * 1024))
@@ -39,7 +49,7 @@ STATX=$WTSMGR_BUILD/kernel-tests/statx_atomic
 
 mkdir -p "$MNT" "$RES"
 SUMMARY=$RES/summary.tsv
-printf 'fs\tconfig\tcrash_points\ttorn_points\terrors\tpoints_with_partial_writes\tatomic_entries\tother_entries\twrites\tseed\n' >"$SUMMARY"
+printf 'fs\tconfig\tcrash_points\ttorn_points\terrors\tpoints_with_partial_writes\tatomic_entries\tother_entries\twrites\tcheck\tseed\n' >"$SUMMARY"
 note "seed $SEED: CRASH_SEED=$SEED repeats this run; a single crash point is rebuilt with"
 note "  replay run --point ENTRY --seed SEED --start-mark start LOG TARGET (printed on failure)"
 
@@ -120,17 +130,29 @@ for fs in $FSLIST; do
 				"$WRITES 0" "$atomic_entries $plain_entries"
 		fi
 		out=$RES/$fs-$cfg.tsv
+		how=mount
+		if [ "$CHECK_MODE" = auto ] &&
+		   { [ "$fs" != xfs ] || [ "$mode" != atomic ] ||
+		     [ "$atomic_entries $plain_entries" = "$WRITES 0" ]; }; then
+			how=device
+		fi
+		if [ $how = device ]; then
+			exe="$TORN check-dev \$CRASH_TARGET $map"
+		else
+			exe="$here/on-image.sh $(fstype "$fs") $TORN check data $map"
+		fi
+		note "$fs $cfg: checking each image by $how"
 		$REPLAY run --start-mark start --points "$POINTS" --seed "$SEED" --results "$out" \
-			--exec "$here/on-image.sh $(fstype "$fs") $TORN check data $map" \
+			--exec "$exe" \
 			/dev/mapper/crash-log "$REPLAY_TARGET" >"$RES/$fs-$cfg.log" 2>&1
 		rc=$?
 		tail -n 1 "$RES/$fs-$cfg.log" | sed 's/^/# /'
 		read -r npts failed errors partial <<< "$(awk -F'\t' 'NR > 1 {
 			n++; if ($9 == 1) f++; else if ($9 != 0) e++; if ($7 > 0) t++ }
 			END { printf "%d %d %d %d\n", n, f, e, t }' "$out" 2>/dev/null)"
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$fs" "$cfg" "${npts:-0}" \
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$fs" "$cfg" "${npts:-0}" \
 			"${failed:-0}" "${errors:-0}" "${partial:-0}" "$atomic_entries" "$plain_entries" \
-			"$WRITES" "$SEED" >>"$SUMMARY"
+			"$WRITES" "$how" "$SEED" >>"$SUMMARY"
 		check_eq "$fs $cfg: every crash point replayed and checked (replay exit 0 or 1)" \
 			"yes" "$( [ "$rc" -le 1 ] && [ "${errors:-1}" = 0 ] && [ "${npts:-0}" -ge 1 ] && echo yes || echo "no (exit $rc, ${errors:-?} errors)")"
 		if [ "$mode" = atomic ]; then

@@ -1,0 +1,80 @@
+#!/bin/bash
+# "make crash": the full power-cut campaign.  Builds what is missing (the
+# steps of "make check"; the kernel only when there is none), boots our
+# kernel and runs crash/guest/kernel.sh and crash/guest/postgres.sh
+# there, then writes results.md and crash.png (crash/report.py) and
+# prints the tables.
+#
+# Options (environment or make variables: make crash CRASH_POINTS=200):
+#   CRASH_POINTS      kernel-level crash points per configuration (1000)
+#   CRASH_WRITES      writes per kernel-level configuration (1000)
+#   CRASH_PG_POINTS   PostgreSQL crash points per protected configuration
+#                     (20; each one is a crash recovery and a full check,
+#                     about 25 s under TCG)
+#   CRASH_PG_CONTROL_POINTS  crash points the unprotected control may use
+#                     to find its first failure (80)
+#   CRASH_PG_DURATION seconds of PostgreSQL workload per configuration (60)
+#   CRASH_SEED        the seed (default: random; printed and reported)
+#   CRASH_FS          kernel-level file systems ("xfs ext4-bigalloc")
+#   CRASH_PG_FS       the PostgreSQL campaign's file system (xfs)
+#   CRASH_PARTS       "kernel postgres" (default), or one of them
+#   CRASH_OUT         results folder (crash/results/YYYYmmdd-HHMMSS;
+#                     crash/results/latest points at the last one)
+#   CRASH_NO_BUILD=1  use what is built
+set -euo pipefail
+. "$(dirname "$0")/../vm/lib/common.sh"
+
+case "${1:-}" in
+-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0;;
+?*) die "no arguments (settings are environment or make variables; see crash/crash.sh --help)";;
+esac
+export CRASH_POINTS=${CRASH_POINTS:-1000} CRASH_WRITES=${CRASH_WRITES:-1000}
+export CRASH_PG_POINTS=${CRASH_PG_POINTS:-20} CRASH_PG_CONTROL_POINTS=${CRASH_PG_CONTROL_POINTS:-80}
+export CRASH_PG_DURATION=${CRASH_PG_DURATION:-60}
+export CRASH_SEED=${CRASH_SEED:-$(( $(od -An -N4 -tu4 /dev/urandom) % 1000000000 ))}
+PARTS=${CRASH_PARTS:-kernel postgres}
+for v in CRASH_POINTS CRASH_WRITES CRASH_PG_POINTS CRASH_PG_CONTROL_POINTS CRASH_PG_DURATION CRASH_SEED; do
+	case "${!v}" in ''|*[!0-9]*) die "$v must be a whole number, not '${!v}'";; esac
+	[ "${!v}" -gt 0 ] || [ $v = CRASH_SEED ] || die "$v must be at least 1"
+done
+for p in $PARTS; do
+	case $p in kernel|postgres) ;; *) die "CRASH_PARTS takes kernel and/or postgres, not '$p'";; esac
+done
+[ "$(id -u)" = 0 ] || die "must run as root (see README.md)"
+
+t0=$(now)
+if [ -z "${CRASH_NO_BUILD:-}" ]; then
+	log "== build"
+	"$REPO/vm/setup-host.sh"
+	[ -f "$KERNEL_DIR/bzImage" ] || "$REPO/kernel/build.sh"
+	"$REPO/vm/build-root.sh"
+	build_guest_programs
+	log "build done in $(elapsed "$t0")"
+fi
+OUTDIR=${CRASH_OUT:-$REPO/crash/results/$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUTDIR/raw"
+OUTDIR=$(cd "$OUTDIR" && pwd)
+ln -sfn "$OUTDIR" "$REPO/crash/results/latest" 2>/dev/null || true
+{
+	echo "command:  make crash CRASH_POINTS=$CRASH_POINTS CRASH_WRITES=$CRASH_WRITES CRASH_PG_POINTS=$CRASH_PG_POINTS CRASH_PG_DURATION=$CRASH_PG_DURATION CRASH_SEED=$CRASH_SEED"
+	echo "kernel:   $(cat "$KERNEL_DIR/kernel.release") built $(date -u -r "$KERNEL_DIR/bzImage" '+%F %T') UTC, series $(git -C "$REPO" log -1 --format=%h -- kernel/patches)"
+	echo "started:  $(date -u '+%F %T') UTC on $(nproc) CPUs, QEMU $(default_accel)"
+} >"$OUTDIR/info.txt"
+log "results in $OUTDIR; seed $CRASH_SEED"
+cmd="rc=0"
+for p in $PARTS; do
+	cmd="$cmd; CRASH_CHECK=auto crash/guest/$p.sh || rc=1"
+done
+vars=()
+for v in CRASH_POINTS CRASH_WRITES CRASH_PG_POINTS CRASH_PG_CONTROL_POINTS \
+	 CRASH_PG_DURATION CRASH_SEED CRASH_FS CRASH_PG_FS; do
+	[ -z "${!v:-}" ] || vars+=("$v=${!v}")
+done
+rc=0
+"$REPO/vm/run.sh" --out "$OUTDIR/raw" --timeout $((6 * 3600)) -- \
+	env "${vars[@]}" bash -c "$cmd; exit \$rc" 2>&1 | tee "$OUTDIR/guest.log" ||
+	rc=$?
+echo "finished: $(date -u '+%F %T') UTC, $(elapsed "$t0")" >>"$OUTDIR/info.txt"
+python3 "$REPO/crash/report.py" "$OUTDIR" || rc=1
+log "report: $OUTDIR/results.md ($(elapsed "$t0"))"
+exit $rc

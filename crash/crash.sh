@@ -8,11 +8,12 @@
 # Options (environment or make variables: make crash CRASH_POINTS=200):
 #   CRASH_POINTS      kernel-level crash points per configuration (1000)
 #   CRASH_WRITES      writes per kernel-level configuration (1000)
+#   CRASH_FILE_KB     the kernel-level file's size (1024)
 #   CRASH_PG_POINTS   PostgreSQL crash points per protected configuration
-#                     (20; each one is a crash recovery and a full check,
+#                     (10; each one is a crash recovery and a full check,
 #                     about 25 s under TCG)
 #   CRASH_PG_CONTROL_POINTS  crash points the unprotected control may use
-#                     to find its first failure (80)
+#                     to find its first failure (40)
 #   CRASH_PG_DURATION seconds of PostgreSQL workload per configuration (60)
 #   CRASH_SEED        the seed (default: random; printed and reported)
 #   CRASH_FS          kernel-level file systems ("xfs ext4-bigalloc")
@@ -29,11 +30,12 @@ case "${1:-}" in
 ?*) die "no arguments (settings are environment or make variables; see crash/crash.sh --help)";;
 esac
 export CRASH_POINTS=${CRASH_POINTS:-1000} CRASH_WRITES=${CRASH_WRITES:-1000}
-export CRASH_PG_POINTS=${CRASH_PG_POINTS:-20} CRASH_PG_CONTROL_POINTS=${CRASH_PG_CONTROL_POINTS:-80}
+export CRASH_PG_POINTS=${CRASH_PG_POINTS:-10} CRASH_PG_CONTROL_POINTS=${CRASH_PG_CONTROL_POINTS:-40}
+export CRASH_FILE_KB=${CRASH_FILE_KB:-1024}
 export CRASH_PG_DURATION=${CRASH_PG_DURATION:-60}
 export CRASH_SEED=${CRASH_SEED:-$(( $(od -An -N4 -tu4 /dev/urandom) % 1000000000 ))}
 PARTS=${CRASH_PARTS:-kernel postgres}
-for v in CRASH_POINTS CRASH_WRITES CRASH_PG_POINTS CRASH_PG_CONTROL_POINTS CRASH_PG_DURATION CRASH_SEED; do
+for v in CRASH_POINTS CRASH_WRITES CRASH_FILE_KB CRASH_PG_POINTS CRASH_PG_CONTROL_POINTS CRASH_PG_DURATION CRASH_SEED; do
 	case "${!v}" in ''|*[!0-9]*) die "$v must be a whole number, not '${!v}'";; esac
 	[ "${!v}" -gt 0 ] || [ $v = CRASH_SEED ] || die "$v must be at least 1"
 done
@@ -56,7 +58,7 @@ mkdir -p "$OUTDIR/raw"
 OUTDIR=$(cd "$OUTDIR" && pwd)
 ln -sfn "$OUTDIR" "$REPO/crash/results/latest" 2>/dev/null || true
 {
-	echo "command:  make crash CRASH_POINTS=$CRASH_POINTS CRASH_WRITES=$CRASH_WRITES CRASH_PG_POINTS=$CRASH_PG_POINTS CRASH_PG_DURATION=$CRASH_PG_DURATION CRASH_SEED=$CRASH_SEED"
+	echo "command:  make crash CRASH_POINTS=$CRASH_POINTS CRASH_WRITES=$CRASH_WRITES CRASH_FILE_KB=$CRASH_FILE_KB CRASH_PG_POINTS=$CRASH_PG_POINTS CRASH_PG_DURATION=$CRASH_PG_DURATION CRASH_SEED=$CRASH_SEED"
 	echo "kernel:   $(cat "$KERNEL_DIR/kernel.release") built $(date -u -r "$KERNEL_DIR/bzImage" '+%F %T') UTC, series $(git -C "$REPO" log -1 --format=%h -- kernel/patches)"
 	echo "started:  $(date -u '+%F %T') UTC on $(nproc) CPUs, QEMU $(default_accel)"
 } >"$OUTDIR/info.txt"
@@ -66,7 +68,7 @@ for p in $PARTS; do
 	cmd="$cmd; CRASH_CHECK=auto crash/guest/$p.sh || rc=1"
 done
 vars=()
-for v in CRASH_POINTS CRASH_WRITES CRASH_PG_POINTS CRASH_PG_CONTROL_POINTS \
+for v in CRASH_POINTS CRASH_WRITES CRASH_FILE_KB CRASH_PG_POINTS CRASH_PG_CONTROL_POINTS \
 	 CRASH_PG_DURATION CRASH_SEED CRASH_FS CRASH_PG_FS; do
 	[ -z "${!v:-}" ] || vars+=("$v=${!v}")
 done

@@ -26,7 +26,8 @@
 #
 # Environment: CRASH_POINTS (default 50), CRASH_WRITES (300),
 # CRASH_SEED (default: random, printed), CRASH_FS ("xfs ext4-bigalloc"),
-# CRASH_CONFIGS, CRASH_MIN_SHARE (20), CRASH_RESULTS (a folder for the
+# CRASH_CONFIGS, CRASH_MIN_SHARE (20), CRASH_FILE_KB (the file's size,
+# 4096), CRASH_RESULTS (a folder for the
 # per-point tables and the summary, default $WTSMGR_OUT/crash-kernel).
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../vm/guest/testlib.sh"
@@ -41,7 +42,7 @@ MIN_SHARE=${CRASH_MIN_SHARE:-20}
 CHECK_MODE=${CRASH_CHECK:-mount}
 RES=${CRASH_RESULTS:-${WTSMGR_OUT:-/tmp}/crash-kernel}
 MNT=/mnt/crash
-FILE_BYTES=$((4 * 1024 * 1024))
+FILE_BYTES=$((${CRASH_FILE_KB:-4096} * 1024))
 SYNC_EVERY=8
 REPLAY=$CRASH_BIN/replay
 TORN=$CRASH_BIN/torn

@@ -6,7 +6,8 @@
 # Sub-benchmarks (BENCH, comma list; default pgbench,walinit; "all" = the three):
 #   pgbench  the same pgbench workload on the same freshly initialised
 #            database (xfs on the atomic NVMe device) under each
-#            configuration:
+#            configuration, BENCH_REPEATS times, interleaved (wtsmgr,
+#            stock, unsafe, wtsmgr, stock, unsafe, ...):
 #              stock     wtsmgr not loaded, full_page_writes on
 #              wtsmgr    wtsmgr in atomic mode; its safety check must have
 #                        turned full_page_writes off, else the run FAILS
@@ -23,7 +24,15 @@
 #   BENCH_CONFIGS    pgbench configurations (default stock,wtsmgr,unsafe)
 #   BENCH_SCALE      pgbench scale (default 30: about 450 MB, larger than
 #                    shared_buffers, well within the guest's 4 GiB)
-#   BENCH_DURATION   measured seconds per configuration (default 150)
+#   BENCH_DURATION   measured seconds per run (default 120)
+#   BENCH_REPEATS    runs per configuration (default 3; the report shows
+#                    the median and the range of every figure)
+#   BENCH_INSN       icount (default under TCG) or off: after the main
+#                    runs, a second boot under QEMU -icount (one vCPU)
+#                    runs each configuration once more to count guest
+#                    instructions per transaction
+#   BENCH_INSN_DURATION  measured (guest) seconds of that pass (default 30)
+#   BENCH_ICOUNT_SHIFT   2^shift ns of guest time per instruction (default 3)
 #   BENCH_WARMUP     warm-up seconds before each window (default 20)
 #   BENCH_CLIENTS    pgbench clients (default 4); BENCH_JOBS threads (2)
 #   BENCH_DEVICE     guest block device for the data (default /dev/nvme0n1)
@@ -67,7 +76,11 @@ command=${command% }
 BENCH=${BENCH:-pgbench,walinit}
 CONFIGS=${BENCH_CONFIGS:-stock,wtsmgr,unsafe}
 SCALE=${BENCH_SCALE:-30}
-DURATION=${BENCH_DURATION:-150}
+DURATION=${BENCH_DURATION:-120}
+REPEATS=${BENCH_REPEATS:-3}
+INSN=${BENCH_INSN:-icount}
+INSN_DURATION=${BENCH_INSN_DURATION:-30}
+ICOUNT_SHIFT=${BENCH_ICOUNT_SHIFT:-3}
 WARMUP=${BENCH_WARMUP:-20}
 CLIENTS=${BENCH_CLIENTS:-4}
 JOBS=${BENCH_JOBS:-2}
@@ -94,11 +107,15 @@ for c in "${configs[@]}"; do
 	case "$c" in stock|wtsmgr|unsafe|directio) ;;
 	*) die "BENCH_CONFIGS: unknown configuration '$c' (stock, wtsmgr, unsafe, directio)";; esac
 done
-for v in SCALE DURATION WARMUP CLIENTS JOBS WAL_SEGMENTS KSECS KMB; do
+case "$INSN" in icount|off) ;; *) die "BENCH_INSN is icount or off (got '$INSN')";; esac
+for v in SCALE DURATION WARMUP CLIENTS JOBS WAL_SEGMENTS KSECS KMB REPEATS INSN_DURATION ICOUNT_SHIFT; do
 	case "${!v}" in ''|*[!0-9]*) die "BENCH_$v must be a whole number (got '${!v}')";; esac
 done
 [ "$SCALE" -ge 1 ] && [ "$DURATION" -ge 10 ] && [ "$CLIENTS" -ge 1 ] && [ "$JOBS" -ge 1 ] ||
 	die "BENCH_SCALE >= 1, BENCH_DURATION >= 10, BENCH_CLIENTS and BENCH_JOBS >= 1"
+[ "$REPEATS" -ge 1 ] && [ "$REPEATS" -le 20 ] || die "BENCH_REPEATS must be from 1 to 20"
+[ "$INSN_DURATION" -ge 10 ] || die "BENCH_INSN_DURATION must be at least 10"
+[ "$ICOUNT_SHIFT" -le 10 ] || die "BENCH_ICOUNT_SHIFT must be from 0 to 10"
 [ "$JOBS" -le "$CLIENTS" ] || die "BENCH_JOBS ($JOBS) cannot exceed BENCH_CLIENTS ($CLIENTS)"
 case "$DEVICE" in /dev/[a-z]*) ;; *) die "BENCH_DEVICE must be a guest device path like /dev/nvme0n1";; esac
 case "$ACCEL" in tcg|kvm) ;; *) die "BENCH_ACCEL is tcg or kvm";; esac
@@ -154,12 +171,17 @@ if [ "$ACCEL" = tcg ]; then
 else
 	plugin_note="not measured: TCG plugins do not run under KVM"
 fi
+# The instruction-count pass: only pgbench, only under TCG.
+icount_pass=0
+if [ "$INSN" = icount ] && [ "$ACCEL" = tcg ] && [[ ",$BENCH," == *,pgbench,* ]]; then
+	icount_pass=1
+fi
 
 # 3. What produced this: written before the run, so a failed run says too.
 {
 	echo "date=$(date -u '+%F %T UTC')"
 	echo "command=$command"
-	echo "settings=BENCH=$(IFS=,; echo "${benches[*]}") BENCH_CONFIGS=$CONFIGS BENCH_SCALE=$SCALE BENCH_DURATION=$DURATION BENCH_WARMUP=$WARMUP BENCH_CLIENTS=$CLIENTS BENCH_JOBS=$JOBS BENCH_DEVICE=$DEVICE BENCH_CHECKPOINT_TIMEOUT=$CKPT BENCH_SHARED_BUFFERS=$SB"
+	echo "settings=BENCH=$(IFS=,; echo "${benches[*]}") BENCH_CONFIGS=$CONFIGS BENCH_REPEATS=$REPEATS BENCH_SCALE=$SCALE BENCH_DURATION=$DURATION BENCH_WARMUP=$WARMUP BENCH_CLIENTS=$CLIENTS BENCH_JOBS=$JOBS BENCH_DEVICE=$DEVICE BENCH_CHECKPOINT_TIMEOUT=$CKPT BENCH_SHARED_BUFFERS=$SB"
 	echo "commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo '+uncommitted changes')"
 	echo "host_cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 	echo "host_cores=$(nproc)"
@@ -171,12 +193,13 @@ fi
 	echo "guest_kernel=$(cat "$KERNEL_DIR/kernel.release") (bzImage built $(date -r "$KERNEL_DIR/bzImage" '+%F %T'))"
 	echo "postgresql=$(chroot "$ROOT_DIR/dir" dpkg-query -W -f='${Version}' postgresql-18 2>/dev/null)"
 	echo "instructions=$plugin_note"
+	[ $icount_pass = 0 ] || echo "icount=shift=$ICOUNT_SHIFT duration=$INSN_DURATION"
 } > "$OUTDIR/machine.txt"
 printf '%s\n' "$PG_SETTINGS" > "$OUTDIR/pg-settings.txt"
 
 # A generous limit: template, per configuration warm-up + window + copy,
 # start, pg_waldump; the other sub-benchmarks.
-timeout=$(( 900 + ${#configs[@]} * (DURATION + WARMUP + 300) + 600 + 20 * KSECS ))
+timeout=$(( 900 + REPEATS * ${#configs[@]} * (DURATION + WARMUP + 300) + 600 + 20 * KSECS ))
 log "== running ${benches[*]} in the guest ($ACCEL); results in $OUTDIR"
 # What else runs on the (shared) host: every 5 s the load average and
 # the number of QEMU processes, ours included; the report says how busy
@@ -191,11 +214,31 @@ rc=0
 	"${insn_args[@]}" -- \
 	env BENCH_CONFIGS="$CONFIGS" BENCH_SCALE="$SCALE" BENCH_DURATION="$DURATION" \
 	BENCH_WARMUP="$WARMUP" BENCH_CLIENTS="$CLIENTS" BENCH_JOBS="$JOBS" \
+	BENCH_REPEATS="$REPEATS" \
 	BENCH_DEVICE="$DEVICE" BENCH_PG_SETTINGS="$PG_SETTINGS" \
 	BENCH_WAL_SEGMENTS="$WAL_SEGMENTS" BENCH_KERNEL_SECONDS="$KSECS" \
 	BENCH_KERNEL_FILE_MB="$KMB" BENCH_INSN="${insn_args:+1}" \
 	bash bench/guest/main.sh "${benches[@]}" 2>&1 | tee "$OUTDIR/console.log" ||
 	rc=${PIPESTATUS[0]}
+
+# The instruction count: a second boot under -icount, one vCPU (guest
+# CPU time is then an instruction count only when one vCPU runs), each
+# configuration once, a shorter window.  The guest's clock runs at
+# 2^shift ns per instruction, so its seconds are not the host's.
+if [ $icount_pass = 1 ] && [ $rc = 0 ]; then
+	log "== instruction count: every configuration once more under QEMU -icount shift=$ICOUNT_SHIFT, one vCPU"
+	mkdir -p "$OUTDIR/raw-insn"
+	irc=0
+	"$REPO/vm/run.sh" --accel tcg --icount "$ICOUNT_SHIFT" --smp 1 --out "$OUTDIR/raw-insn" \
+		--timeout $(( 1500 + ${#configs[@]} * (4 * INSN_DURATION + 400) )) -- \
+		env BENCH_CONFIGS="$CONFIGS" BENCH_SCALE="$SCALE" BENCH_DURATION="$INSN_DURATION" \
+		BENCH_WARMUP=$(( WARMUP < 10 ? WARMUP : 10 )) BENCH_CLIENTS="$CLIENTS" BENCH_JOBS="$JOBS" \
+		BENCH_REPEATS=1 BENCH_DEVICE="$DEVICE" BENCH_PG_SETTINGS="$PG_SETTINGS" \
+		BENCH_ICOUNT_SHIFT="$ICOUNT_SHIFT" \
+		bash bench/guest/main.sh pgbench 2>&1 | tee "$OUTDIR/console-insn.log" ||
+		irc=${PIPESTATUS[0]}
+	[ $irc = 0 ] || log "the instruction-count pass FAILED (exit $irc): see $OUTDIR/console-insn.log; the report leaves instructions out"
+fi
 
 kill $load_pid 2>/dev/null; wait $load_pid 2>/dev/null || true
 

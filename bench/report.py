@@ -122,15 +122,44 @@ def insn_marks(results):
     return marks
 
 
-def analyse_config(results, cfg, duration, marks):
-    d = os.path.join(results, "raw", "pgbench", cfg)
+def run_dirs(base, cfg):
+    """The run folders of a configuration: CONFIG/r1, r2, ... (or CONFIG
+    itself, from runs before repeats existed), in run order."""
+    d = os.path.join(base, cfg)
+    if os.path.exists(os.path.join(d, "before.txt")):
+        return [(1, d)]
+    runs = []
+    for p in glob.glob(os.path.join(d, "r*")):
+        m = re.match(r"^r(\d+)$", os.path.basename(p))
+        if m and os.path.isdir(p):
+            runs.append((int(m.group(1)), p))
+    return sorted(runs)
+
+
+def cpu_busy_seconds(before, after):
+    """Guest CPU seconds not idle between two snapshots (all CPUs):
+    elapsed x CPUs - idle - iowait.  None without the counters."""
+    try:
+        up0, up1 = float(before["uptime"].split()[0]), float(after["uptime"].split()[0])
+        c0 = [int(x) for x in before["cpustat"].split()]
+        c1 = [int(x) for x in after["cpustat"].split()]
+        ncpu = int(after.get("ncpu", "1"))
+    except (KeyError, ValueError, IndexError):
+        return None
+    idle = (c1[3] - c0[3]) + (c1[4] - c0[4])   # idle, iowait (USER_HZ = 100)
+    return max(0.0, (up1 - up0) * ncpu - idle / 100.0)
+
+
+def analyse_config(results, cfg, duration, marks, d=None, run=1):
+    if d is None:
+        d = os.path.join(results, "raw", "pgbench", cfg)
     before, after = read_kv(os.path.join(d, "before.txt")), read_kv(os.path.join(d, "after.txt"))
     if not before or not after:
         return None
     txs, failed = parse_pgbench_logs(d)
     if not txs:
         return None
-    r = {"cfg": cfg}
+    r = {"cfg": cfg, "run": run}
     t_start = min(t - lat / 1e6 for t, lat in txs)
     secs = int(duration)
     per_sec = [0] * secs
@@ -220,9 +249,12 @@ def analyse_config(results, cfg, duration, marks):
                 r["samples"].append((int(p[0]) / 1000.0 - t_start, int(p[1]) - lsn0,
                                      (int(p[3]) - s0) * SECTOR))
 
-    if f"{cfg}-start" in marks and f"{cfg}-end" in marks:
-        r["insns"] = marks[f"{cfg}-end"][0] - marks[f"{cfg}-start"][0]
-        r["insn_per_tx"] = r["insns"] / n
+    for k0, k1 in ((f"{cfg}-r{run}-start", f"{cfg}-r{run}-end"), (f"{cfg}-start", f"{cfg}-end")):
+        if k0 in marks and k1 in marks:
+            r["insns"] = marks[k1][0] - marks[k0][0]
+            r["insn_per_tx"] = r["insns"] / n
+            break
+    r["cpu_busy_s"] = cpu_busy_seconds(before, after)
     ws = read_kv(os.path.join(d, "wtsmgr_stats.txt"))
     if ws.get("atomic_writes", "").isdigit():
         r["wtsmgr_stats"] = {k: int(v) for k, v in ws.items() if v.isdigit()}
@@ -253,11 +285,12 @@ def fmt(v, kind):
     return str(v)
 
 
-# (key, label, format): the rows of the table, in order.
+# (key, label, format): the rows of the table, in order.  Keys starting
+# with "icount_" come from the instruction-count pass.
 ROWS = [
     ("tps", "TPS (pgbench, whole window)", "f1"),
     ("tps_cv", "coefficient of variation of per-second TPS", "f3"),
-    ("tps_min_1s", "lowest / highest 1-second TPS", "minmax"),
+    ("tps_min_1s", "lowest / highest 1-second TPS (over all runs)", "minmax"),
     ("tps_first_fifth", "TPS in the first fifth of checkpoint cycles", "f1"),
     ("tps_rest", "TPS in the rest of the cycles", "f1"),
     ("first_fifth_ratio", "first fifth / rest", "f3"),
@@ -277,7 +310,10 @@ ROWS = [
     ("dev_write_bytes", "device MiB written in the window", "mib"),
     ("ckpt_done", "checkpoints completed (pg_stat_checkpointer)", "int"),
     ("cycles", "complete checkpoint cycles in the window", "int"),
-    ("insn_per_tx", "guest instructions per transaction", "int"),
+    ("insn_per_tx", "guest instructions per transaction (plugin)", "int"),
+    ("icount_insn_per_tx", "guest instructions per transaction (icount pass)", "int"),
+    ("icount_insn_per_dev_write", "guest instructions per device write request (icount pass)", "int"),
+    ("icount_tps", "TPS in guest time under icount (1 vCPU; model CPU)", "f1"),
     ("atomic_writes_per_tx", "wtsmgr atomic write-through data writes per transaction", "f2"),
 ]
 
@@ -288,6 +324,82 @@ def ratio(a, b):
     return a / b
 
 
+def spread(vals):
+    """(median, min, max, n) of the values that are not None, or None."""
+    vals = [v for v in vals if v is not None]
+    if not vals:
+        return None
+    return (statistics.median(vals), min(vals), max(vals), len(vals))
+
+
+def fmt_spread(st, kind):
+    """'median (min-max)', or the value alone for one run."""
+    if st is None:
+        return "n/a"
+    med, lo, hi, n = st
+    if n == 1 or lo == hi:
+        return fmt(med, kind)
+    return f"{fmt(med, kind)} ({fmt(lo, kind)}-{fmt(hi, kind)})"
+
+
+def compare(sa, sb):
+    """The ratio of the medians of two spreads and whether it is a
+    difference: (ratio or None, 'differs' | 'overlap' | '1 run')."""
+    if sa is None or sb is None:
+        return None, ""
+    rv = ratio(sa[0], sb[0])
+    if sa[3] < 2 or sb[3] < 2:
+        return rv, "1 run"
+    if sa[2] < sb[1] or sb[2] < sa[1]:
+        return rv, "differs"
+    return rv, "overlap"
+
+
+def ratio_pairs(cfgs):
+    """The ratio columns: the headline wtsmgr/unsafe first, then each
+    configuration against stock."""
+    pairs = []
+    if "wtsmgr" in cfgs and "unsafe" in cfgs:
+        pairs.append(("wtsmgr", "unsafe"))
+    if "stock" in cfgs:
+        pairs += [(c, "stock") for c in ("wtsmgr", "unsafe", "directio") if c in cfgs]
+    return pairs
+
+
+def icount_figures(results, cfgs, m):
+    """Per configuration, the instruction-count pass's figures (one run
+    each), and the calibration sentence."""
+    base = os.path.join(results, "raw-insn", "pgbench")
+    out = {}
+    mm = re.search(r"shift=(\d+) duration=(\d+)", m.get("icount", ""))
+    if not mm or not os.path.isdir(base):
+        return out, ""
+    shift, dur = int(mm.group(1)), float(mm.group(2))
+    ns_per_insn = float(2 ** shift)
+    for c in cfgs:
+        for run, d in run_dirs(base, c):
+            r = analyse_config(results, c, dur, {}, d, run)
+            if not r or r.get("cpu_busy_s") is None:
+                continue
+            insns = r["cpu_busy_s"] * 1e9 / ns_per_insn
+            out.setdefault(c, []).append({
+                "icount_insn_per_tx": insns / r["transactions"],
+                "icount_insn_per_dev_write": insns / r["dev_write_req"] if r["dev_write_req"] else None,
+                "icount_tps": r["transactions"] / dur,
+            })
+    note = ""
+    b0 = read_kv(os.path.join(base, "icount-calib-before.txt"))
+    b1 = read_kv(os.path.join(base, "icount-calib-after.txt"))
+    loop = read_kv(os.path.join(base, "icount-calibration.txt")).get("loop_insns")
+    busy = cpu_busy_seconds(b0, b1) if b0 and b1 else None
+    if loop and busy is not None:
+        got = busy * 1e9 / ns_per_insn
+        note = (f" Calibration: a loop of {int(loop):,} instructions counted as {got:,.0f} "
+                f"({100 * (got / int(loop) - 1):+.1f}%, which includes starting the process; the "
+                "guest's CPU counters tick at 10 ms).")
+    return out, note
+
+
 def pgbench_section(results, m, settings, out):
     base = os.path.join(results, "raw", "pgbench")
     if not os.path.isdir(base):
@@ -296,19 +408,28 @@ def pgbench_section(results, m, settings, out):
     listed = re.search(r"BENCH_CONFIGS=(\S+)", m.get("settings", "")).group(1).split(",")
     cfgs = [c for c in ORDER if c in listed]
     marks = insn_marks(results)
-    res = {c: analyse_config(results, c, duration, marks) for c in cfgs}
-    done = [c for c in cfgs if res[c]]
+    runs = {}
+    for c in cfgs:
+        runs[c] = [r for r in (analyse_config(results, c, duration, marks, d, k)
+                               for k, d in run_dirs(base, c)) if r]
+    icount, calib_note = icount_figures(results, cfgs, m)
+    done = [c for c in cfgs if runs[c]]
+    failed = [c for c in cfgs if not runs[c]]
+
+    def values(c, key):
+        src = icount.get(c, []) if key.startswith("icount_") else runs[c]
+        return [r.get(key) for r in src]
+
     lines = []
     w = lines.append
     w("## pgbench: stock against wtsmgr\n")
     w("The same pgbench (TPC-B-like) workload against the same freshly initialised database "
-      "(xfs on the atomic NVMe device), once per configuration:\n")
+      "(xfs on the atomic NVMe device), several runs per configuration, interleaved:\n")
     w("- **stock**: wtsmgr not loaded, `full_page_writes = on` (what users run today);")
     w("- **wtsmgr**: `shared_preload_libraries = 'wtsmgr'`, `wtsmgr.mode = atomic`; its safety check "
       "must turn `full_page_writes` off (the run fails otherwise);")
     w("- **unsafe**: stock with `full_page_writes = off`: the ceiling, **without torn-page protection: unsafe**;")
     w("- **directio** (when run): `debug_io_direct = data`, `full_page_writes = on`: a **developer-only** setting.\n")
-    failed = [c for c in cfgs if not res[c]]
     for c in failed:
         reason = ""
         log = os.path.join(results, "console.log")
@@ -319,52 +440,98 @@ def pgbench_section(results, m, settings, out):
         w(f"**{c}: no result.** {reason}\n")
     if not done:
         return lines
-    # The table.
-    ratio_cols = []
-    if "stock" in done:
-        ratio_cols = [c for c in ("wtsmgr", "unsafe", "directio") if c in cfgs]
-    hdr = ["figure"] + [LABEL[c] for c in cfgs] + [f"{c}/stock" for c in ratio_cols]
+    nruns = {c: len(runs[c]) for c in done}
+    w("Runs per configuration: " + ", ".join(f"{c} {nruns[c]}" for c in done)
+      + ". Each cell is the **median (lowest-highest)** over the runs. A ratio is that of the medians; "
+      "it is marked **differs** only when the two ranges do not overlap, **overlap** when they do "
+      "(no difference shown by these runs), **1 run** when a side has a single run. "
+      "Headline: **wtsmgr/unsafe** (protection should cost nothing against the unprotected ceiling).\n")
+    pairs = ratio_pairs(cfgs)
+    hdr = ["figure"] + [LABEL[c] for c in cfgs] + [f"{a}/{b}" for a, b in pairs]
     w("| " + " | ".join(hdr) + " |")
     w("|" + "---|" * len(hdr))
-    csv_rows = [["figure"] + cfgs + [f"{c}/stock" for c in ratio_cols]]
+    csv_hdr = ["figure"]
+    for c in cfgs:
+        csv_hdr += [c, f"{c}_min", f"{c}_max", f"{c}_runs"]
+    for a, b in pairs:
+        csv_hdr += [f"{a}/{b}", f"{a}/{b} difference"]
+    csv_rows = [csv_hdr]
+    headline = {}
     for key, label, kind in ROWS:
-        vals = []
-        raw_vals = []
+        cells, raw = [], []
         for c in cfgs:
-            r = res[c]
-            if not r:
-                vals.append("FAILED" if c in failed else "n/a")
-                raw_vals.append("")
+            if not runs[c]:
+                cells.append("FAILED" if c in failed else "n/a")
+                raw += ["", "", "", "0"]
                 continue
             if kind == "minmax":
-                vals.append(f"{r['tps_min_1s']} / {r['tps_max_1s']}")
-                raw_vals.append(f"{r['tps_min_1s']}/{r['tps_max_1s']}")
+                lo = min(r["tps_min_1s"] for r in runs[c])
+                hi = max(r["tps_max_1s"] for r in runs[c])
+                cells.append(f"{lo} / {hi}")
+                raw += [f"{lo}/{hi}", "", "", str(nruns[c])]
                 continue
-            v = r.get(key)
-            vals.append(fmt(v, kind))
-            raw_vals.append("" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v)))
-        rats = []
-        for c in ratio_cols:
-            if kind == "minmax" or not res.get(c) or not res.get("stock"):
+            st = spread(values(c, key))
+            cells.append(fmt_spread(st, kind))
+            raw += ["", "", "", "0"] if st is None else \
+                [f"{x:.6g}" if isinstance(x, float) else str(x) for x in st]
+        rats, raw_rats = [], []
+        for a, b in pairs:
+            if kind == "minmax" or not runs.get(a) or not runs.get(b):
                 rats.append("")
+                raw_rats += ["", ""]
                 continue
-            rv = ratio(res[c].get(key), res["stock"].get(key))
-            rats.append(f"{rv:.2f}" if rv is not None else "n/a")
-        if all(v == "n/a" for v in vals):
+            rv, mark = compare(spread(values(a, key)), spread(values(b, key)))
+            if rv is None:
+                rats.append("n/a")
+                raw_rats += ["", ""]
+                continue
+            rats.append(f"{rv:.2f} ({'**differs**' if mark == 'differs' else mark})")
+            raw_rats += [f"{rv:.2f}", mark]
+            if key == "tps":
+                headline[(a, b)] = (rv, mark)
+        if all(v == "n/a" for v in cells):
             continue
-        w("| " + " | ".join([label] + vals + rats) + " |")
-        csv_rows.append([label] + raw_vals + rats)
+        w("| " + " | ".join([label] + cells + rats) + " |")
+        csv_rows.append([label] + raw + raw_rats)
     with open(os.path.join(results, "summary.csv"), "w", newline="") as f:
         csv.writer(f, lineterminator="\n").writerows(csv_rows)
+    # Every run's figures, for whoever wants to look further.
+    with open(os.path.join(results, "runs.csv"), "w", newline="") as f:
+        wr = csv.writer(f, lineterminator="\n")
+        keys = [k for k, _, kind in ROWS if kind != "minmax" and not k.startswith("icount_")]
+        wr.writerow(["config", "run"] + keys)
+        for c in done:
+            for r in runs[c]:
+                wr.writerow([c, r["run"]] + ["" if r.get(k) is None else
+                                             (f"{r[k]:.6g}" if isinstance(r[k], float) else r[k]) for k in keys])
     w("")
-    w(f"Window {duration:.0f} s per configuration after a warm-up and a CHECKPOINT; clients, scale and "
+    for (a, b), (rv, mark) in headline.items():
+        word = {"differs": "a difference (the ranges do not overlap)",
+                "overlap": "no difference these runs can show (the ranges overlap)",
+                "1 run": "a single run on a side: no spread to judge by"}[mark]
+        w(f"- TPS {a}/{b}: **{rv:.2f}**, {word}.")
+    w("")
+    order = [c for c in (["wtsmgr"] + [x for x in cfgs if x != "wtsmgr"]) if c in cfgs]
+    w(f"Window {duration:.0f} s per run after a warm-up and a CHECKPOINT, each run on a fresh copy "
+      f"of the same database; order of the runs: {', '.join(order)}, then again. Clients, scale and "
       f"the other options: `{m.get('settings', '')}`.")
     w("Common PostgreSQL settings (every configuration; each adds only the lines above):\n")
     w("```")
     w(settings.strip())
     w("```\n")
-    ins = m.get("instructions", "")
-    w(f"Guest instructions: {ins}.")
+    if icount:
+        mm = re.search(r"shift=(\d+) duration=(\d+)", m.get("icount", ""))
+        w(f"Guest instructions: counted with QEMU `-icount shift={mm.group(1)}` in a second boot "
+          f"(one vCPU, single-threaded TCG), each configuration once, a {mm.group(2)} s window in "
+          f"guest time: guest time then advances {2 ** int(mm.group(1))} ns per executed "
+          "instruction, so the guest's busy CPU time (elapsed - idle - iowait, /proc/stat) is an "
+          "instruction count, whatever the host's speed or load. Instructions count the whole "
+          "guest (kernel, PostgreSQL, pgbench, the once-a-second sampler).{} The TPS of that "
+          "pass is in guest time: a model CPU of one vCPU doing {:.0f} million instructions per "
+          "second, not wall-clock.".format(calib_note, 1e3 / 2 ** int(mm.group(1))))
+    else:
+        w(f"Guest instructions (plugin): {m.get('instructions', '')}." +
+          ("" if "icount" in m else " No icount pass in this run (BENCH_INSN=off, KVM, or no pgbench)."))
     if "idle-start" in marks and "idle-end" in marks:
         (i0, n0), (i1, n1) = marks["idle-start"], marks["idle-end"]
         w(f" Idle baseline (PostgreSQL stopped): {(i1 - i0) / ((n1 - n0) / 1e9):,.0f} instructions/s for the whole guest.")
@@ -374,19 +541,22 @@ def pgbench_section(results, m, settings, out):
         if cal:
             w(f" Calibration: a loop of {int(cal):,} instructions counted as {got:,} (includes the "
               "process start and the guest's background).")
+    if "icount" in m and not icount:
+        w(" The instruction-count pass left no result (see console-insn.log).")
     w("")
     w("Notes: TPS and latency are wall-clock figures under the emulator "
-      f"({m.get('accel', '?')}); under TCG the CPU is about 20x slower than native, so their ratios are "
-      "indicative only. WAL, full-page-image and device figures per transaction do not depend on the "
-      "emulation speed. Device figures are `/sys/block` counters of the data device over the window; "
-      "write-zeroes commands (WAL segment initialisation by wtsmgr) count as written bytes there "
-      "although no data is transferred.\n")
+      f"({m.get('accel', '?')}); under TCG the CPU is about 20x slower than native, so the guest is "
+      "CPU-bound and their ratios are indicative only. WAL, full-page-image, device and instruction "
+      "figures per transaction do not depend on the emulation speed. Device figures are `/sys/block` "
+      "counters of the data device over the window; write-zeroes commands (WAL segment "
+      "initialisation by wtsmgr) count as written bytes there although no data is transferred.\n")
     for c in done:
-        if res[c].get("wtsmgr_status"):
-            w(f"wtsmgr status during its run (wtsmgr_status): `{res[c]['wtsmgr_status']}`\n")
-        if res[c].get("wtsmgr_stats"):
-            st = res[c]["wtsmgr_stats"]
-            w("wtsmgr write path over the window (wtsmgr_stats): "
+        r = runs[c][-1]
+        if r.get("wtsmgr_status"):
+            w(f"wtsmgr status during its last run (wtsmgr_status): `{r['wtsmgr_status']}`\n")
+        if r.get("wtsmgr_stats"):
+            st = r["wtsmgr_stats"]
+            w("wtsmgr write path over its last window (wtsmgr_stats): "
               + ", ".join(f"{k} {v:,}" for k, v in st.items()) + "\n")
     w("![TPS per second](tps.png)\n")
     w("![Cumulative WAL](wal.png)\n")
@@ -395,22 +565,28 @@ def pgbench_section(results, m, settings, out):
     secs = int(duration)
     with open(os.path.join(results, "tps_per_second.csv"), "w", newline="") as f:
         wr = csv.writer(f, lineterminator="\n")
-        wr.writerow(["second"] + done)
+        wr.writerow(["second"] + [x for c in done for x in (c, f"{c}_min", f"{c}_max")])
         for k in range(secs):
-            wr.writerow([k] + [res[c]["per_sec"][k] for c in done])
+            row = [k]
+            for c in done:
+                v = [r["per_sec"][k] for r in runs[c]]
+                row += [f"{statistics.median(v):g}", min(v), max(v)]
+            wr.writerow(row)
     with open(os.path.join(results, "checkpoints.csv"), "w", newline="") as f:
         wr = csv.writer(f, lineterminator="\n")
-        wr.writerow(["config", "second"])
+        wr.writerow(["config", "run", "second"])
         for c in done:
-            for t in res[c]["ckpt_starts"]:
-                wr.writerow([c, f"{t:.3f}"])
+            for r in runs[c]:
+                for t in r["ckpt_starts"]:
+                    wr.writerow([c, r["run"], f"{t:.3f}"])
     with open(os.path.join(results, "wal_cumulative.csv"), "w", newline="") as f:
         wr = csv.writer(f, lineterminator="\n")
-        wr.writerow(["config", "second", "wal_bytes", "device_write_bytes"])
+        wr.writerow(["config", "run", "second", "wal_bytes", "device_write_bytes"])
         for c in done:
-            for t, wb, db in res[c]["samples"]:
-                wr.writerow([c, f"{t:.3f}", wb, db])
-    plots(results, done, res, duration)
+            for r in runs[c]:
+                for t, wb, db in r["samples"]:
+                    wr.writerow([c, r["run"], f"{t:.3f}", wb, db])
+    plots(results, done, runs, duration)
     return lines
 
 
@@ -423,39 +599,52 @@ def gnuplot(script):
         print(f"report.py: gnuplot failed: {e}\n{err}", file=sys.stderr)
 
 
-def plots(results, done, res, duration):
+COLOURS = {"stock": "#d62728", "wtsmgr": "#1f77b4", "unsafe": "#2ca02c", "directio": "#9467bd"}
+
+
+def plots(results, done, runs, duration):
     n = len(done)
+    top = max(max(r["per_sec"]) for c in done for r in runs[c])
     s = [f"set terminal pngcairo size 1000,{260 * n + 60} font 'sans,10'",
          f"set output '{results}/tps.png'",
          "set datafile separator ','",
-         f"set multiplot layout {n},1 title 'TPS per second (dashed: checkpoint starts)'",
+         f"set multiplot layout {n},1 title 'TPS per second: median of the runs, band = lowest to "
+         "highest run (dashed: checkpoint starts)'",
          # One y scale for every panel, so that they compare at a glance.
          f"set xrange [0:{duration}]",
-         f"set yrange [0:{max(max(res[c]['per_sec']) for c in done) * 1.1:.0f}]",
+         f"set yrange [0:{top * 1.1:.0f}]",
          "set grid ytics",
          "set ylabel 'TPS'"]
     for i, c in enumerate(done):
         s.append("unset arrow")
-        for t in res[c]["ckpt_starts"]:
+        for t in sorted({round(t, 1) for r in runs[c] for t in r["ckpt_starts"]}):
             s.append(f"set arrow from {t:.2f}, graph 0 to {t:.2f}, graph 1 nohead dt 2 lc rgb '#cc0000'")
         s.append("set xlabel 'seconds into the window'" if i == n - 1 else "unset xlabel")
-        s.append(f"plot '{results}/tps_per_second.csv' using 1:{i + 2} every ::1 with lines "
-                 f"lw 1.5 lc rgb '#1f77b4' title '{LABEL[c]}'")
+        col = 2 + 3 * i
+        k = len(runs[c])
+        s.append(f"plot '{results}/tps_per_second.csv' using 1:{col + 1}:{col + 2} every ::1 "
+                 f"with filledcurves fs transparent solid 0.25 noborder lc rgb '{COLOURS.get(c, '#1f77b4')}' "
+                 f"title 'range of {k} run{'s' if k > 1 else ''}', "
+                 f"'' using 1:{col} every ::1 with lines lw 1.5 lc rgb '{COLOURS.get(c, '#1f77b4')}' "
+                 f"title '{LABEL[c]} (median)'")
     s.append("unset multiplot")
     gnuplot("\n".join(s) + "\n")
-    if not any(res[c]["samples"] for c in done):
+    if not any(r["samples"] for c in done for r in runs[c]):
         return
     s = ["set terminal pngcairo size 1000,500 font 'sans,10'",
          f"set output '{results}/wal.png'",
          "set datafile separator ','",
-         "set title 'Cumulative WAL written during the window'",
+         "set title 'Cumulative WAL written during the window (one line per run)'",
          "set xlabel 'seconds into the window'", "set ylabel 'WAL (MiB)'",
          "set grid", "set key left top", f"set xrange [0:{duration}]"]
     parts = []
     for c in done:
-        if res[c]["samples"]:
-            parts.append(f"'{results}/wal_cumulative.csv' using (strcol(1) eq '{c}' ? $2 : 1/0):($3/1048576) "
-                         f"every ::1 with lines lw 2 title '{LABEL[c]}'")
+        for j, r in enumerate(runs[c]):
+            if r["samples"]:
+                title = f"title '{LABEL[c]}'" if j == 0 else "notitle"
+                parts.append(f"'{results}/wal_cumulative.csv' using "
+                             f"(strcol(1) eq '{c}' && $2 == {r['run']} ? $3 : 1/0):($4/1048576) "
+                             f"every ::1 with lines lw 2 lc rgb '{COLOURS.get(c, '#1f77b4')}' {title}")
     s.append("plot " + ", \\\n  ".join(parts))
     gnuplot("\n".join(s) + "\n")
 

@@ -37,8 +37,9 @@ EOF
 echo "shared_buffers = 128MB" > "$R/pg-settings.txt"
 echo "bench: FAILED: configuration wtsmgr: wtsmgr's safety check did not turn full_page_writes off (it is on): test" \
 	> "$R/console.log"
-gen() {	# gen CONFIG PER_SECOND LATENCY_EXPR WAL_BYTES FPI FPI_BYTES DEV_SECTORS
-	local d=$R/raw/pgbench/$1
+gen() {	# gen CONFIG|DIR PER_SECOND LATENCY_EXPR WAL_BYTES FPI FPI_BYTES DEV_SECTORS
+	local d=$1
+	case "$d" in /*) mkdir -p "$d";; *) d=$R/raw/pgbench/$1;; esac
 	awk -v n="$2" -v expr="$3" 'BEGIN {
 		tx = 0
 		for (s = 0; s < 10; s++)
@@ -103,10 +104,72 @@ grep -q "wtsmgr: no result.*did not turn full_page_writes off" "$R/results.md" &
 grep -q "unsafe (FPW off, no protection)" "$R/results.md" &&
 	ok "unsafe is labelled unsafe in the table" || notok "unsafe is labelled unsafe in the table"
 check "tps_per_second.csv: 10 seconds and a header" 11 "$(wc -l < "$R/tps_per_second.csv")"
-check "tps_per_second.csv: stock 10/s, unsafe 20/s" "5,10,20" "$(sed -n 7p "$R/tps_per_second.csv")"
+check "tps_per_second.csv: stock 10/s, unsafe 20/s (median, lowest, highest)" "5,10,10,10,20,20,20" \
+	"$(sed -n 7p "$R/tps_per_second.csv")"
+check "one run: the ratio is marked '1 run'" "1 run" "$(csvget 'TPS (pgbench, whole window)' 'unsafe/stock difference')"
 for f in tps.png wal.png checkpoints.csv wal_cumulative.csv; do
 	[ -s "$R/$f" ] && ok "$f written" || notok "$f written"
 done
+
+# Repeats: three runs per configuration (CONFIG/r1..r3).  TPS stock 10,
+# 11, 12; unsafe 11, 12, 13 (overlaps stock); wtsmgr 20, 21, 22 (does
+# not overlap either).  And an instruction-count pass (raw-insn) under
+# icount shift 3 (8 ns per instruction): stock 100 transactions in 10 s
+# with 8 s of busy CPU = 10^9 instructions, 10^7 per transaction.
+R=$T/repeats
+mkdir -p "$R"
+sed -e 's/BENCH_CONFIGS=stock,wtsmgr,unsafe/BENCH_CONFIGS=stock,wtsmgr,unsafe BENCH_REPEATS=3/' \
+	"$T/run/machine.txt" > "$R/machine.txt"
+echo "icount=shift=3 duration=10" >> "$R/machine.txt"
+cp "$T/run/pg-settings.txt" "$R/"
+: > "$R/console.log"
+for k in 1 2 3; do
+	gen "$R/raw/pgbench/stock/r$k" $((9 + k)) flat 1000000 100 900000 20000
+	gen "$R/raw/pgbench/unsafe/r$k" $((10 + k)) flat 100000 0 0 10000
+	gen "$R/raw/pgbench/wtsmgr/r$k" $((19 + k)) flat 100000 0 0 10000
+done
+I=$R/raw-insn/pgbench
+for c in stock wtsmgr unsafe; do
+	gen "$I/$c/r1" 10 flat 1000000 100 900000 20000
+	printf 'uptime 100.00 0.00\ncpustat 0 0 0 0 0 0 0 0 0 0\nncpu 1\n' >> "$I/$c/r1/before.txt"
+	busy_idle=$([ $c = stock ] && echo '150 50' || echo '500 100')	# stock 8 s busy, others 4 s
+	printf 'uptime 110.00 2.00\ncpustat 0 0 0 %s 0 0 0 0 0\nncpu 1\n' "$busy_idle" >> "$I/$c/r1/after.txt"
+done
+printf 'uptime 50.00 0\ncpustat 0 0 0 0 0 0 0 0 0 0\nncpu 1\n' > "$I/icount-calib-before.txt"
+printf 'uptime 52.00 0\ncpustat 0 0 0 0 0 0 0 0 0 0\nncpu 1\n' > "$I/icount-calib-after.txt"
+echo "loop_insns 250000000" > "$I/icount-calibration.txt"
+out=$(python3 "$REPO/bench/report.py" "$R" 2>&1) && ok "report.py runs on repeats" || notok "report.py runs on repeats" "$out"
+TPS='TPS (pgbench, whole window)'
+check "repeats: median TPS" 11 "$(csvget "$TPS" stock)"
+check "repeats: lowest TPS" 10 "$(csvget "$TPS" stock_min)"
+check "repeats: highest TPS" 12 "$(csvget "$TPS" stock_max)"
+check "repeats: number of runs" 3 "$(csvget "$TPS" stock_runs)"
+check "headline wtsmgr/unsafe: ratio of the medians" 1.75 "$(csvget "$TPS" wtsmgr/unsafe)"
+check "ranges apart: a difference" differs "$(csvget "$TPS" 'wtsmgr/unsafe difference')"
+check "unsafe/stock: ratio of the medians" 1.09 "$(csvget "$TPS" unsafe/stock)"
+check "ranges overlap: no difference" overlap "$(csvget "$TPS" 'unsafe/stock difference')"
+check "wtsmgr/stock differs" differs "$(csvget "$TPS" 'wtsmgr/stock difference')"
+grep -qF '| TPS (pgbench, whole window) | 11.0 (10.0-12.0) | 21.0 (20.0-22.0) | 12.0 (11.0-13.0) | 1.75 (**differs**) |' \
+	"$R/results.md" && ok "results.md: median (range), headline ratio first" ||
+	notok "results.md: median (range), headline ratio first" "$(grep -F '| TPS (pgbench' "$R/results.md")"
+grep -q 'TPS unsafe/stock: \*\*1.09\*\*, no difference' "$R/results.md" &&
+	ok "results.md says an overlapping ratio shows no difference" ||
+	notok "results.md says an overlapping ratio shows no difference"
+check "runs.csv: one line per run" 10 "$(wc -l < "$R/runs.csv")"
+check "tps_per_second.csv: median and range of the runs" "5,11,10,12,21,20,22,12,11,13" \
+	"$(sed -n 7p "$R/tps_per_second.csv")"
+INS='guest instructions per transaction (icount pass)'
+check "icount: instructions per transaction = busy ns / 8 / transactions" 1e+07 "$(csvget "$INS" stock)"
+check "icount: idle and iowait are not instructions" 5e+06 "$(csvget "$INS" wtsmgr)"
+check "icount: instructions per device write request" 1e+07 \
+	"$(csvget 'guest instructions per device write request (icount pass)' stock)"
+check "icount: ratio wtsmgr/stock of instructions" 0.50 "$(csvget "$INS" wtsmgr/stock)"
+check "icount: TPS in guest time" 10 "$(csvget 'TPS in guest time under icount (1 vCPU; model CPU)' stock)"
+grep -q 'a loop of 250,000,000 instructions counted as 250,000,000 (+0.0%' "$R/results.md" &&
+	ok "icount calibration reported" || notok "icount calibration reported" "$(grep -o 'Calibration:.*' "$R/results.md")"
+grep -q 'not measured' "$R/results.md" && notok "with an icount pass, no 'not measured'" ||
+	ok "with an icount pass, no 'not measured'"
+[ -s "$R/tps.png" ] && ok "tps.png with the spread" || notok "tps.png with the spread"
 
 # bench.sh: bad options are refused before anything happens.
 bad() {	# bad DESCRIPTION PATTERN VAR=VALUE...
@@ -124,6 +187,8 @@ bad "unknown sub-benchmark" "unknown sub-benchmark 'tpcc'" BENCH=tpcc
 bad "non-numeric scale" "BENCH_SCALE must be a whole number" BENCH_SCALE=big
 bad "more threads than clients" "cannot exceed" BENCH_CLIENTS=2 BENCH_JOBS=4
 bad "device not a path" "BENCH_DEVICE must be" BENCH_DEVICE=nvme0n1
+bad "zero repeats" "BENCH_REPEATS must be from 1" BENCH_REPEATS=0
+bad "unknown instruction counter" "BENCH_INSN is icount or off" BENCH_INSN=plugin
 out=$("$REPO/bench/bench.sh" --scale 5 2>&1) && rc=0 || rc=$?
 [ $rc != 0 ] && echo "$out" | grep -q "no arguments" &&
 	ok "arguments are refused (settings are variables)" || notok "arguments are refused" "$out"

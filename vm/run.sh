@@ -20,6 +20,13 @@
 #   --plugin SO[,ARG=VAL...]  load a TCG plugin (host path; ignored under
 #                    KVM, with a note): e.g. the benchmark's instruction
 #                    counter, whose files live under /wtsmgr/out
+#   --icount SHIFT   TCG only: count instructions (QEMU -icount shift=SHIFT,
+#                    sleep=on), so guest time advances 2^SHIFT ns per
+#                    executed instruction and guest CPU time is an
+#                    instruction count; runs the vCPUs on one host thread
+#   --throttle BPS,IOPS  throttle the NVMe drive (QEMU block throttling:
+#                    throttling.bps-total, throttling.iops-total; 0 = no
+#                    limit on that one)
 #
 # Devices in the guest:
 #   /dev/vda      root (snapshot: changes are thrown away)
@@ -42,6 +49,8 @@ smp=$(nproc)
 atomic=1
 accel=
 plugin=
+icount=
+throttle=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2;;
@@ -52,6 +61,8 @@ while [ $# -gt 0 ]; do
 	--no-atomic) atomic=0; shift;;
 	--accel) accel=$2; shift 2;;
 	--plugin) plugin=$2; shift 2;;
+	--icount) icount=$2; shift 2;;
+	--throttle) throttle=$2; shift 2;;
 	--) shift; break;;
 	-*) die "unknown option $1 (see the top of $0)";;
 	*) break;;
@@ -62,6 +73,10 @@ done
 [ -f "$kernel" ] || die "no kernel at $kernel (run kernel/build.sh)"
 [ -f "$ROOT_DIR/root.img" ] || die "no guest root (run vm/build-root.sh)"
 case "$timeout$mem$smp" in *[!0-9]*) die "--timeout, --mem and --smp take numbers";; esac
+case "$icount" in ''|[0-9]|10) ;; *) die "--icount takes a shift from 0 to 10";; esac
+case "$throttle" in ''|[0-9]*,[0-9]*) ;; *) die "--throttle takes BPS,IOPS (numbers)";; esac
+case "${throttle#*,}" in *[!0-9]*) die "--throttle takes BPS,IOPS (numbers)";; esac
+case "${throttle%%,*}" in *[!0-9]*) die "--throttle takes BPS,IOPS (numbers)";; esac
 
 [ -n "$accel" ] || accel=$(default_accel)
 case "$accel" in
@@ -69,6 +84,11 @@ kvm) accel_opts=(-accel kvm -cpu host);;
 tcg) accel_opts=(-accel tcg,thread=multi -cpu max);;
 *) die "--accel takes tcg or kvm";;
 esac
+if [ -n "$icount" ]; then
+	[ "$accel" = tcg ] || die "--icount needs TCG (--accel tcg)"
+	# -icount does not run with multi-threaded TCG.
+	accel_opts=(-accel tcg,thread=single -cpu max -icount "shift=$icount,sleep=on")
+fi
 
 mkdir -p "$WTSMGR_CACHE/runs" "$WTSMGR_CACHE/build"
 run=$(mktemp -d "$WTSMGR_CACHE/runs/run.XXXXXX")
@@ -98,6 +118,11 @@ truncate -s 8G "$run/nvme.img"
 
 nvme_ns="nvme-ns,drive=nvm,bus=nvme0,nsid=1,logical_block_size=4096,physical_block_size=4096"
 [ $atomic = 1 ] && nvme_ns="$nvme_ns,atomic.nawun=15,atomic.nawupf=15"
+nvme_drive="file=/wtsmgr/run/nvme.img,if=none,id=nvm,format=raw,cache=unsafe"
+if [ -n "$throttle" ]; then
+	[ "${throttle%%,*}" = 0 ] || nvme_drive="$nvme_drive,throttling.bps-total=${throttle%%,*}"
+	[ "${throttle#*,}" = 0 ] || nvme_drive="$nvme_drive,throttling.iops-total=${throttle#*,}"
+fi
 
 append="console=ttyS0 root=/dev/vda rw init=/sbin/wtsmgr-init panic=-1 oops=panic"
 append="$append loglevel=4 nokaslr"
@@ -115,14 +140,14 @@ qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot
 	-kernel $M/run/bzImage -append "$append"
 	-drive file=$M/root.img,if=virtio,format=raw,snapshot=on,readonly=off
 	-drive file=$M/run/scratch.img,if=virtio,format=raw,cache=unsafe
-	-drive file=$M/run/nvme.img,if=none,id=nvm,format=raw,cache=unsafe
+	-drive "$nvme_drive"
 	-device nvme,id=nvme0,serial=wtsmgr0
 	-device "$nvme_ns"
 	-virtfs local,path=$M/src,mount_tag=src,security_model=none,readonly=on
 	-virtfs local,path=$M/build,mount_tag=build,security_model=none,readonly=on
 	-virtfs local,path=$M/out,mount_tag=out,security_model=none)
 
-log "booting $(cat "$KERNEL_DIR/kernel.release" 2>/dev/null || basename "$kernel") ($accel, $smp CPUs, ${mem} MB, timeout ${timeout}s)"
+log "booting $(cat "$KERNEL_DIR/kernel.release" 2>/dev/null || basename "$kernel") ($accel${icount:+ icount shift=$icount}, $smp CPUs, ${mem} MB${throttle:+, NVMe throttled to $throttle B/s,IOPS}, timeout ${timeout}s)"
 export WTSMGR_SRC_HOST=$REPO WTSMGR_BUILD_HOST=$WTSMGR_CACHE/build
 export WTSMGR_OUT_HOST=$out WTSMGR_RUN_HOST=$run WTSMGR_IMG_HOST=$ROOT_DIR/root.img
 start=$(now)

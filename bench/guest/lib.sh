@@ -36,3 +36,13 @@ devstat() { cat "/sys/block/${1##*/}/stat"; }
 
 # now_ms: the guest's wall clock in milliseconds since the epoch.
 now_ms() { date +%s%3N; }
+
+# cpusnap: the guest's uptime and idle seconds (/proc/uptime) and its
+# aggregate CPU line (/proc/stat, USER_HZ ticks) as KEY VALUE lines.
+# Under QEMU -icount, busy time (elapsed - idle - iowait) is an
+# instruction count: 2^shift ns per instruction.
+cpusnap() {
+	echo "uptime $(cut -d' ' -f1,2 /proc/uptime)"
+	echo "cpustat $(sed -n 's/^cpu  *//p' /proc/stat)"
+	echo "ncpu $(nproc)"
+}

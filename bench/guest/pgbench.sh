@@ -1,7 +1,8 @@
 #!/bin/bash
 # Guest part of "make bench": the same pgbench workload against the same
-# freshly initialised database on the atomic NVMe device, once per
-# configuration.  Collects raw data only (pgbench transaction logs, the
+# freshly initialised database on the atomic NVMe device, BENCH_REPEATS
+# times per configuration, interleaved (one round runs every
+# configuration once; the next round starts over).  Collects raw data only (pgbench transaction logs, the
 # server log, counters before and after each measured window); the host
 # turns it into the table and plots (bench/report.py).
 #
@@ -10,9 +11,13 @@
 #   BENCH_SCALE BENCH_DURATION BENCH_WARMUP BENCH_CLIENTS BENCH_JOBS
 #   BENCH_DEVICE    block device for PGDATA (xfs is made on it)
 #   BENCH_PG_SETTINGS  the postgresql.conf lines common to every config
+#   BENCH_REPEATS   runs per configuration (default 1)
+#   BENCH_ICOUNT_SHIFT  set when QEMU counts instructions (-icount): a
+#                   calibration loop runs first
 #
-# Per configuration, under $WTSMGR_OUT/pgbench/CONFIG/:
+# Per configuration and run, under $WTSMGR_OUT/pgbench/CONFIG/rN/:
 #   before.txt, after.txt   KEY VALUE counters at the window's edges
+#                           (with the guest's uptime and /proc/stat cpu line)
 #   pgbench_log.*           one line per transaction (pgbench -l)
 #   pgbench.txt             pgbench's summary
 #   samples.txt             each second: time_ms wal_bytes dev_write_req
@@ -30,6 +35,7 @@ DURATION=${BENCH_DURATION:-180}
 WARMUP=${BENCH_WARMUP:-20}
 CLIENTS=${BENCH_CLIENTS:-4}
 JOBS=${BENCH_JOBS:-2}
+REPEATS=${BENCH_REPEATS:-1}
 DEV=${BENCH_DEVICE:-/dev/nvme0n1}
 TEMPLATE_DEV=${BENCH_TEMPLATE_DEVICE:-/dev/vdb}
 OUT=$WTSMGR_OUT/pgbench
@@ -68,6 +74,7 @@ for c in "${listed[@]}"; do
 	esac
 done
 n_cfg=${#order[@]}
+n_runs=$((n_cfg * REPEATS))
 
 if [ "${order[0]}" = wtsmgr ]; then
 	stage=/wtsmgr/build/ext-stage
@@ -83,6 +90,14 @@ if [ -n "${BENCH_INSN:-}" ]; then
 	insn_mark calib-start
 	/wtsmgr/build/bench/insnloop 500000000 > "$OUT/calibration.txt"
 	insn_mark calib-end
+fi
+# Under -icount guest CPU time is an instruction count: the same loop,
+# with the CPU counters around it, checks the conversion.
+if [ -n "${BENCH_ICOUNT_SHIFT:-}" ]; then
+	blog "icount (shift $BENCH_ICOUNT_SHIFT): calibration loop"
+	cpusnap > "$OUT/icount-calib-before.txt"
+	/wtsmgr/build/bench/insnloop 250000000 > "$OUT/icount-calibration.txt"
+	cpusnap > "$OUT/icount-calib-after.txt"
 fi
 
 # 1. The template: initdb and pgbench -i once, on the scratch disk; each
@@ -117,10 +132,11 @@ blog "template ready in $(( $(date +%s) - t0 )) s: database $(( $(cat "$OUT/data
 printf '%s\n' "$BENCH_PG_SETTINGS" > "$OUT/common-settings.txt"
 
 i=0
+for run in $(seq "$REPEATS"); do
 for cfg in "${order[@]}"; do
 	i=$((i + 1))
-	tag="[$cfg $i/$n_cfg]"
-	d=$OUT/$cfg
+	tag="[$cfg r$run, $i/$n_runs]"
+	d=$OUT/$cfg/r$run
 	mkdir -p "$d"
 
 	# 2. A fresh xfs on the device and the template's copy, cold caches.
@@ -184,6 +200,7 @@ The comparison needs a kernel with buffered RWF_ATOMIC; to run the other configu
 			FROM pg_stat_checkpointer" | tr '|' '\n'
 		sql "SELECT 'xact_commit ' || xact_commit FROM pg_stat_database WHERE datname = 'postgres'"
 		echo "devstat $(devstat "$DEV")"
+		cpusnap
 	}
 	# Once a second during the window: WAL position and the device's
 	# write counters, through one psql session (cheap).  Stops when the
@@ -202,7 +219,7 @@ The comparison needs a kernel with buffered RWF_ATOMIC; to run the other configu
 	touch /tmp/sampling
 	sampler &
 	sampler_pid=$!
-	insn_mark "$cfg-start"
+	insn_mark "$cfg-r$run-start"
 	rm -rf /tmp/pgb && mkdir /tmp/pgb && chown postgres: /tmp/pgb
 	# pgbench's progress lines (stderr) become ours; its summary (stdout)
 	# goes to a file.  "set -o pipefail" keeps pgbench's exit status.
@@ -216,7 +233,7 @@ The comparison needs a kernel with buffered RWF_ATOMIC; to run the other configu
 		*) echo "$line";;
 		esac
 	done
-	insn_mark "$cfg-end"
+	insn_mark "$cfg-r$run-end"
 	snapshot > "$d/after.txt"
 	rm -f /tmp/sampling
 	wait $sampler_pid || true
@@ -242,5 +259,6 @@ The comparison needs a kernel with buffered RWF_ATOMIC; to run the other configu
 	blog "$tag done: ${tps:-?} tps"
 	umount $MNT
 done
+done
 umount $TMNT
-blog "pgbench: all ${n_cfg} configurations done"
+blog "pgbench: all ${n_cfg} configurations done, $REPEATS run(s) each"

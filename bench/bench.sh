@@ -24,16 +24,27 @@
 #   BENCH_CONFIGS    pgbench configurations (default stock,wtsmgr,unsafe)
 #   BENCH_SCALE      pgbench scale (default 30: about 450 MB, larger than
 #                    shared_buffers, well within the guest's 4 GiB)
-#   BENCH_DURATION   measured seconds per run (default 120)
+#   BENCH_DURATION   measured seconds per run (default 60)
 #   BENCH_REPEATS    runs per configuration (default 3; the report shows
 #                    the median and the range of every figure)
+#   BENCH_PROFILES   cpu and/or cloud (default cpu,cloud): cpu runs on the
+#                    NVMe device as it is (under TCG the guest is then
+#                    CPU-bound); cloud on a second NVMe device throttled
+#                    like a provisioned cloud volume, scaled down by the
+#                    guest's slowdown against the host
+#   BENCH_CLOUD_MIBS, BENCH_CLOUD_IOPS  the volume modelled (default 125
+#                    MiB/s and 3000 IOPS, a gp3-like baseline)
+#   BENCH_CLOUD_SLOWDOWN  the guest's CPU slowdown against the host used to
+#                    scale them (default 20: pgbench in the guest against
+#                    the same PostgreSQL natively); the run measures the
+#                    slowdown of a gzip test as well and reports both
 #   BENCH_INSN       icount (default under TCG) or off: after the main
 #                    runs, a second boot under QEMU -icount (one vCPU)
 #                    runs each configuration once more to count guest
 #                    instructions per transaction
 #   BENCH_INSN_DURATION  measured (guest) seconds of that pass (default 30)
 #   BENCH_ICOUNT_SHIFT   2^shift ns of guest time per instruction (default 3)
-#   BENCH_WARMUP     warm-up seconds before each window (default 20)
+#   BENCH_WARMUP     warm-up seconds before each window (default 15)
 #   BENCH_CLIENTS    pgbench clients (default 4); BENCH_JOBS threads (2)
 #   BENCH_DEVICE     guest block device for the data (default /dev/nvme0n1)
 #   BENCH_CHECKPOINT_TIMEOUT  (default 30s); BENCH_SHARED_BUFFERS (128MB)
@@ -76,12 +87,16 @@ command=${command% }
 BENCH=${BENCH:-pgbench,walinit}
 CONFIGS=${BENCH_CONFIGS:-stock,wtsmgr,unsafe}
 SCALE=${BENCH_SCALE:-30}
-DURATION=${BENCH_DURATION:-120}
+DURATION=${BENCH_DURATION:-60}
 REPEATS=${BENCH_REPEATS:-3}
+PROFILES=${BENCH_PROFILES:-cpu,cloud}
+CLOUD_MIBS=${BENCH_CLOUD_MIBS:-125}
+CLOUD_IOPS=${BENCH_CLOUD_IOPS:-3000}
+CLOUD_SLOWDOWN=${BENCH_CLOUD_SLOWDOWN:-20}
 INSN=${BENCH_INSN:-icount}
 INSN_DURATION=${BENCH_INSN_DURATION:-30}
 ICOUNT_SHIFT=${BENCH_ICOUNT_SHIFT:-3}
-WARMUP=${BENCH_WARMUP:-20}
+WARMUP=${BENCH_WARMUP:-15}
 CLIENTS=${BENCH_CLIENTS:-4}
 JOBS=${BENCH_JOBS:-2}
 DEVICE=${BENCH_DEVICE:-/dev/nvme0n1}
@@ -108,6 +123,14 @@ for c in "${configs[@]}"; do
 	*) die "BENCH_CONFIGS: unknown configuration '$c' (stock, wtsmgr, unsafe, directio)";; esac
 done
 case "$INSN" in icount|off) ;; *) die "BENCH_INSN is icount or off (got '$INSN')";; esac
+IFS=, read -r -a profiles <<< "$PROFILES"
+[ ${#profiles[@]} -gt 0 ] || die "BENCH_PROFILES is empty"
+for p in "${profiles[@]}"; do
+	case "$p" in cpu|cloud) ;; *) die "BENCH_PROFILES: unknown profile '$p' (cpu, cloud)";; esac
+done
+for v in CLOUD_MIBS CLOUD_IOPS CLOUD_SLOWDOWN; do
+	case "${!v}" in ''|*[!0-9]*|0) die "BENCH_$v must be a positive whole number (got '${!v}')";; esac
+done
 for v in SCALE DURATION WARMUP CLIENTS JOBS WAL_SEGMENTS KSECS KMB REPEATS INSN_DURATION ICOUNT_SHIFT; do
 	case "${!v}" in ''|*[!0-9]*) die "BENCH_$v must be a whole number (got '${!v}')";; esac
 done
@@ -171,6 +194,25 @@ if [ "$ACCEL" = tcg ]; then
 else
 	plugin_note="not measured: TCG plugins do not run under KVM"
 fi
+# The cloud-volume profile: a second NVMe device, throttled to the
+# modelled volume divided by the guest's slowdown, so that the balance of
+# CPU to I/O is that of a real server on such a volume.
+throttle_args=()
+cloud_bps=0 cloud_iops=0
+if [[ ",$PROFILES," == *,cloud,* ]] && [[ ",$BENCH," == *,pgbench,* ]]; then
+	cloud_bps=$(( CLOUD_MIBS * 1048576 / CLOUD_SLOWDOWN ))
+	cloud_iops=$(( (CLOUD_IOPS + CLOUD_SLOWDOWN / 2) / CLOUD_SLOWDOWN ))
+	[ $cloud_iops -ge 1 ] || cloud_iops=1
+	throttle_args=(--throttle "$cloud_bps,$cloud_iops")
+fi
+# The host's speed on the guest's CPU test (bench/guest/pgbench.sh): the
+# same programs from the guest root, fastest of three.
+host_gzip_ms=$(for k in 1 2 3; do
+	a=$(date +%s%3N)
+	chroot "$ROOT_DIR/dir" sh -c 'seq 1 1000000 | gzip -6 | wc -c' > /dev/null
+	echo $(( $(date +%s%3N) - a ))
+done | sort -n | head -n 1)
+
 # The instruction-count pass: only pgbench, only under TCG.
 icount_pass=0
 if [ "$INSN" = icount ] && [ "$ACCEL" = tcg ] && [[ ",$BENCH," == *,pgbench,* ]]; then
@@ -181,7 +223,7 @@ fi
 {
 	echo "date=$(date -u '+%F %T UTC')"
 	echo "command=$command"
-	echo "settings=BENCH=$(IFS=,; echo "${benches[*]}") BENCH_CONFIGS=$CONFIGS BENCH_REPEATS=$REPEATS BENCH_SCALE=$SCALE BENCH_DURATION=$DURATION BENCH_WARMUP=$WARMUP BENCH_CLIENTS=$CLIENTS BENCH_JOBS=$JOBS BENCH_DEVICE=$DEVICE BENCH_CHECKPOINT_TIMEOUT=$CKPT BENCH_SHARED_BUFFERS=$SB"
+	echo "settings=BENCH=$(IFS=,; echo "${benches[*]}") BENCH_CONFIGS=$CONFIGS BENCH_REPEATS=$REPEATS BENCH_PROFILES=$PROFILES BENCH_SCALE=$SCALE BENCH_DURATION=$DURATION BENCH_WARMUP=$WARMUP BENCH_CLIENTS=$CLIENTS BENCH_JOBS=$JOBS BENCH_DEVICE=$DEVICE BENCH_CHECKPOINT_TIMEOUT=$CKPT BENCH_SHARED_BUFFERS=$SB"
 	echo "commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo '+uncommitted changes')"
 	echo "host_cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 	echo "host_cores=$(nproc)"
@@ -194,12 +236,15 @@ fi
 	echo "postgresql=$(chroot "$ROOT_DIR/dir" dpkg-query -W -f='${Version}' postgresql-18 2>/dev/null)"
 	echo "instructions=$plugin_note"
 	[ $icount_pass = 0 ] || echo "icount=shift=$ICOUNT_SHIFT duration=$INSN_DURATION"
+	echo "host_gzip_ms=$host_gzip_ms"
+	[ ${#throttle_args[@]} = 0 ] ||
+		echo "cloud=mibs=$CLOUD_MIBS iops=$CLOUD_IOPS slowdown=$CLOUD_SLOWDOWN bps=$cloud_bps iops_throttle=$cloud_iops"
 } > "$OUTDIR/machine.txt"
 printf '%s\n' "$PG_SETTINGS" > "$OUTDIR/pg-settings.txt"
 
 # A generous limit: template, per configuration warm-up + window + copy,
 # start, pg_waldump; the other sub-benchmarks.
-timeout=$(( 900 + REPEATS * ${#configs[@]} * (DURATION + WARMUP + 300) + 600 + 20 * KSECS ))
+timeout=$(( 900 + REPEATS * ${#profiles[@]} * ${#configs[@]} * (DURATION + WARMUP + 300) + 600 + 20 * KSECS ))
 log "== running ${benches[*]} in the guest ($ACCEL); results in $OUTDIR"
 # What else runs on the (shared) host: every 5 s the load average and
 # the number of QEMU processes, ours included; the report says how busy
@@ -209,12 +254,22 @@ log "== running ${benches[*]} in the guest ($ACCEL); results in $OUTDIR"
 	sleep 5
 done > "$OUTDIR/host-load.txt" ) &
 load_pid=$!
+# With an instruction-count pass, the scratch disk that holds the
+# template database is kept for it (no second pgbench -i).
+scratch_args=()
+if [ $icount_pass = 1 ]; then
+	mkdir -p "$WTSMGR_CACHE/runs"
+	template_img=$(mktemp "$WTSMGR_CACHE/runs/bench-template.XXXXXX")
+	trap 'rm -f "$template_img"' EXIT
+	truncate -s 2G "$template_img"
+	scratch_args=(--scratch "$template_img")
+fi
 rc=0
 "$REPO/vm/run.sh" --accel "$ACCEL" --out "$OUTDIR/raw" --timeout "$timeout" \
-	"${insn_args[@]}" -- \
+	"${insn_args[@]}" "${scratch_args[@]}" "${throttle_args[@]}" -- \
 	env BENCH_CONFIGS="$CONFIGS" BENCH_SCALE="$SCALE" BENCH_DURATION="$DURATION" \
 	BENCH_WARMUP="$WARMUP" BENCH_CLIENTS="$CLIENTS" BENCH_JOBS="$JOBS" \
-	BENCH_REPEATS="$REPEATS" \
+	BENCH_REPEATS="$REPEATS" BENCH_PROFILES="$PROFILES" \
 	BENCH_DEVICE="$DEVICE" BENCH_PG_SETTINGS="$PG_SETTINGS" \
 	BENCH_WAL_SEGMENTS="$WAL_SEGMENTS" BENCH_KERNEL_SECONDS="$KSECS" \
 	BENCH_KERNEL_FILE_MB="$KMB" BENCH_INSN="${insn_args:+1}" \
@@ -230,13 +285,15 @@ if [ $icount_pass = 1 ] && [ $rc = 0 ]; then
 	mkdir -p "$OUTDIR/raw-insn"
 	irc=0
 	"$REPO/vm/run.sh" --accel tcg --icount "$ICOUNT_SHIFT" --smp 1 --out "$OUTDIR/raw-insn" \
+		"${scratch_args[@]}" \
 		--timeout $(( 1500 + ${#configs[@]} * (4 * INSN_DURATION + 400) )) -- \
 		env BENCH_CONFIGS="$CONFIGS" BENCH_SCALE="$SCALE" BENCH_DURATION="$INSN_DURATION" \
 		BENCH_WARMUP=$(( WARMUP < 10 ? WARMUP : 10 )) BENCH_CLIENTS="$CLIENTS" BENCH_JOBS="$JOBS" \
 		BENCH_REPEATS=1 BENCH_DEVICE="$DEVICE" BENCH_PG_SETTINGS="$PG_SETTINGS" \
-		BENCH_ICOUNT_SHIFT="$ICOUNT_SHIFT" \
+		BENCH_ICOUNT_SHIFT="$ICOUNT_SHIFT" BENCH_TEMPLATE_REUSE=1 \
 		bash bench/guest/main.sh pgbench 2>&1 | tee "$OUTDIR/console-insn.log" ||
 		irc=${PIPESTATUS[0]}
+	rm -f "$template_img"
 	[ $irc = 0 ] || log "the instruction-count pass FAILED (exit $irc): see $OUTDIR/console-insn.log; the report leaves instructions out"
 fi
 

@@ -24,15 +24,20 @@
 #                    sleep=on), so guest time advances 2^SHIFT ns per
 #                    executed instruction and guest CPU time is an
 #                    instruction count; runs the vCPUs on one host thread
-#   --throttle BPS,IOPS  throttle the NVMe drive (QEMU block throttling:
-#                    throttling.bps-total, throttling.iops-total; 0 = no
-#                    limit on that one)
+#   --scratch FILE   use FILE (a raw image on the host, kept) as /dev/vdb
+#                    instead of a fresh empty 2 GiB disk
+#   --throttle BPS,IOPS  add a second NVMe device like the first (serial
+#                    wtsmgr1), throttled with QEMU block throttling
+#                    (throttling.bps-total, throttling.iops-total; 0 = no
+#                    limit on that one): a provisioned cloud volume
 #
 # Devices in the guest:
 #   /dev/vda      root (snapshot: changes are thrown away)
 #   /dev/vdb      2 GiB virtio scratch disk (no atomic writes)
 #   /dev/nvme0n1  8 GiB NVMe namespace, 4 KiB blocks, power-fail atomic
 #                 writes up to 64 KiB (NAWUPF=15)
+#   /dev/nvme1n1  with --throttle only: the same, throttled (find it by
+#                 its serial, /sys/block/*/device/serial = wtsmgr1)
 #   /dev/sda      scsi_debug, 1 GiB in RAM, 4 KiB sectors, WRITE ATOMIC
 #                 up to 64 KiB, WRITE SAME with unmap
 #
@@ -51,6 +56,7 @@ accel=
 plugin=
 icount=
 throttle=
+scratch=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2;;
@@ -63,6 +69,7 @@ while [ $# -gt 0 ]; do
 	--plugin) plugin=$2; shift 2;;
 	--icount) icount=$2; shift 2;;
 	--throttle) throttle=$2; shift 2;;
+	--scratch) scratch=$2; shift 2;;
 	--) shift; break;;
 	-*) die "unknown option $1 (see the top of $0)";;
 	*) break;;
@@ -114,14 +121,22 @@ if [ -n "$plugin" ]; then
 	fi
 fi
 truncate -s 2G "$run/scratch.img"
+if [ -n "$scratch" ]; then
+	[ -f "$scratch" ] || die "no scratch image at $scratch"
+	scratch=$(cd "$(dirname "$scratch")" && pwd)/$(basename "$scratch")
+fi
 truncate -s 8G "$run/nvme.img"
 
 nvme_ns="nvme-ns,drive=nvm,bus=nvme0,nsid=1,logical_block_size=4096,physical_block_size=4096"
 [ $atomic = 1 ] && nvme_ns="$nvme_ns,atomic.nawun=15,atomic.nawupf=15"
-nvme_drive="file=/wtsmgr/run/nvme.img,if=none,id=nvm,format=raw,cache=unsafe"
+throttled=()
 if [ -n "$throttle" ]; then
-	[ "${throttle%%,*}" = 0 ] || nvme_drive="$nvme_drive,throttling.bps-total=${throttle%%,*}"
-	[ "${throttle#*,}" = 0 ] || nvme_drive="$nvme_drive,throttling.iops-total=${throttle#*,}"
+	truncate -s 8G "$run/nvme1.img"
+	drive1="file=/wtsmgr/run/nvme1.img,if=none,id=nvm1,format=raw,cache=unsafe"
+	[ "${throttle%%,*}" = 0 ] || drive1="$drive1,throttling.bps-total=${throttle%%,*}"
+	[ "${throttle#*,}" = 0 ] || drive1="$drive1,throttling.iops-total=${throttle#*,}"
+	throttled=(-drive "$drive1" -device nvme,id=nvme1,serial=wtsmgr1
+		-device "${nvme_ns/drive=nvm,bus=nvme0/drive=nvm1,bus=nvme1}")
 fi
 
 append="console=ttyS0 root=/dev/vda rw init=/sbin/wtsmgr-init panic=-1 oops=panic"
@@ -140,16 +155,17 @@ qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot
 	-kernel $M/run/bzImage -append "$append"
 	-drive file=$M/root.img,if=virtio,format=raw,snapshot=on,readonly=off
 	-drive file=$M/run/scratch.img,if=virtio,format=raw,cache=unsafe
-	-drive "$nvme_drive"
+	-drive file=$M/run/nvme.img,if=none,id=nvm,format=raw,cache=unsafe
 	-device nvme,id=nvme0,serial=wtsmgr0
-	-device "$nvme_ns"
+	-device "$nvme_ns" "${throttled[@]}"
 	-virtfs local,path=$M/src,mount_tag=src,security_model=none,readonly=on
 	-virtfs local,path=$M/build,mount_tag=build,security_model=none,readonly=on
 	-virtfs local,path=$M/out,mount_tag=out,security_model=none)
 
-log "booting $(cat "$KERNEL_DIR/kernel.release" 2>/dev/null || basename "$kernel") ($accel${icount:+ icount shift=$icount}, $smp CPUs, ${mem} MB${throttle:+, NVMe throttled to $throttle B/s,IOPS}, timeout ${timeout}s)"
+log "booting $(cat "$KERNEL_DIR/kernel.release" 2>/dev/null || basename "$kernel") ($accel${icount:+ icount shift=$icount}, $smp CPUs, ${mem} MB${throttle:+, throttled NVMe $throttle B/s,IOPS}, timeout ${timeout}s)"
 export WTSMGR_SRC_HOST=$REPO WTSMGR_BUILD_HOST=$WTSMGR_CACHE/build
 export WTSMGR_OUT_HOST=$out WTSMGR_RUN_HOST=$run WTSMGR_IMG_HOST=$ROOT_DIR/root.img
+export WTSMGR_SCRATCH_HOST=$scratch
 start=$(now)
 rc=0
 timeout --foreground -k 10 "$timeout" \
@@ -164,6 +180,7 @@ unshare --mount --propagation private bash -c '
 	mount --bind "$WTSMGR_OUT_HOST" "$root$M/out"
 	mount --bind "$WTSMGR_RUN_HOST" "$root$M/run"
 	mount --bind -o ro "$WTSMGR_IMG_HOST" "$root$M/root.img"
+	[ -z "$WTSMGR_SCRATCH_HOST" ] || mount --bind "$WTSMGR_SCRATCH_HOST" "$root$M/run/scratch.img"
 	mount --rbind /dev "$root/dev"
 	mount -t proc proc "$root/proc"
 	exec chroot "$root" "$@"' \

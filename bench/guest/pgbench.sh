@@ -12,6 +12,9 @@
 #   BENCH_DEVICE    block device for PGDATA (xfs is made on it)
 #   BENCH_PG_SETTINGS  the postgresql.conf lines common to every config
 #   BENCH_REPEATS   runs per configuration (default 1)
+#   BENCH_PROFILES  cpu (the device as it is) and/or cloud (the throttled
+#                   NVMe device, serial wtsmgr1: vm/run.sh --throttle);
+#                   cloud results go under $WTSMGR_OUT/pgbench-cloud/
 #   BENCH_ICOUNT_SHIFT  set when QEMU counts instructions (-icount): a
 #                   calibration loop runs first
 #
@@ -36,6 +39,7 @@ WARMUP=${BENCH_WARMUP:-20}
 CLIENTS=${BENCH_CLIENTS:-4}
 JOBS=${BENCH_JOBS:-2}
 REPEATS=${BENCH_REPEATS:-1}
+PROFILES=${BENCH_PROFILES:-cpu}
 DEV=${BENCH_DEVICE:-/dev/nvme0n1}
 TEMPLATE_DEV=${BENCH_TEMPLATE_DEVICE:-/dev/vdb}
 OUT=$WTSMGR_OUT/pgbench
@@ -47,6 +51,23 @@ export PGHOST=/tmp PGDATABASE=postgres
 
 [ -b "$DEV" ] || bdie "no block device $DEV"
 [ -b "$TEMPLATE_DEV" ] || bdie "no block device $TEMPLATE_DEV for the template"
+IFS=, read -r -a profiles <<< "$PROFILES"
+CPU_DEV=$DEV
+CLOUD_DEV=
+for p in "${profiles[@]}"; do
+	case "$p" in
+	cpu) ;;
+	cloud)
+		for s in /sys/block/nvme*/device/serial; do
+			[ "$(tr -d ' ' < "$s" 2>/dev/null)" = wtsmgr1 ] || continue
+			b=${s#/sys/block/}; CLOUD_DEV=/dev/${b%%/*}
+		done
+		[ -n "$CLOUD_DEV" ] && [ "$CLOUD_DEV" != "$DEV" ] ||
+			bdie "profile cloud: no throttled NVMe device (serial wtsmgr1; vm/run.sh --throttle)"
+		blog "profile cloud: throttled device $CLOUD_DEV";;
+	*) bdie "unknown profile '$p' (cpu, cloud)";;
+	esac
+done
 mkdir -p "$OUT" $MNT $TMNT
 
 pg() { runuser -u postgres -- "$@"; }
@@ -74,7 +95,7 @@ for c in "${listed[@]}"; do
 	esac
 done
 n_cfg=${#order[@]}
-n_runs=$((n_cfg * REPEATS))
+n_runs=$((n_cfg * REPEATS * ${#profiles[@]}))
 
 if [ "${order[0]}" = wtsmgr ]; then
 	stage=/wtsmgr/build/ext-stage
@@ -100,9 +121,34 @@ if [ -n "${BENCH_ICOUNT_SHIFT:-}" ]; then
 	cpusnap > "$OUT/icount-calib-after.txt"
 fi
 
+# The guest's CPU speed against the host's: the same single-threaded
+# program (gzip of a fixed text; the host times it in the guest root as a
+# chroot), fastest of three.
+for k in 1 2 3; do
+	a=$(now_ms)
+	seq 1 1000000 | gzip -6 | wc -c > /dev/null
+	echo $(( $(now_ms) - a ))
+done | sort -n | head -n 1 | sed 's/^/guest_ms /' > "$OUT/cpu-speed.txt"
+blog "CPU speed: gzip test $(cut -d' ' -f2 "$OUT/cpu-speed.txt") ms in the guest"
+
 # 1. The template: initdb and pgbench -i once, on the scratch disk; each
-# configuration gets an identical copy on a fresh xfs on $DEV.
+# configuration gets an identical copy on a fresh xfs on $DEV.  With
+# BENCH_TEMPLATE_REUSE, a template of the same scale already on the disk
+# (an earlier boot's, kept by the host) is used as it is.
 t0=$(date +%s)
+key="scale=$SCALE"
+reuse=0
+if [ -n "${BENCH_TEMPLATE_REUSE:-}" ] && mount "$TEMPLATE_DEV" $TMNT 2>/dev/null; then
+	if [ "$(cat $TMNT/template.key 2>/dev/null)" = "$key" ]; then
+		reuse=1
+	else
+		umount $TMNT
+	fi
+fi
+if [ $reuse = 1 ]; then
+	blog "template: reusing the one on $TEMPLATE_DEV ($key)"
+	cp $TMNT/database-bytes.txt $TMNT/accounts-bytes.txt "$OUT/"
+else
 blog "template: initdb and pgbench -i -s $SCALE on $TEMPLATE_DEV"
 mkfs.ext4 -q -F "$TEMPLATE_DEV"
 mount "$TEMPLATE_DEV" $TMNT
@@ -127,16 +173,28 @@ pg pgbench -i -q -s "$SCALE" 2>&1 | tee "$OUT/pgbench-init.txt" |
 sql "SELECT pg_database_size('postgres')" > "$OUT/database-bytes.txt"
 sql "SELECT pg_relation_size('pgbench_accounts')" > "$OUT/accounts-bytes.txt"
 pg_stop $TMNT/pgdata
+cp "$OUT/database-bytes.txt" "$OUT/accounts-bytes.txt" $TMNT/
 sync
+echo "$key" > $TMNT/template.key
+sync
+fi
 blog "template ready in $(( $(date +%s) - t0 )) s: database $(( $(cat "$OUT/database-bytes.txt") / 1048576 )) MiB"
 printf '%s\n' "$BENCH_PG_SETTINGS" > "$OUT/common-settings.txt"
 
 i=0
 for run in $(seq "$REPEATS"); do
+for prof in "${profiles[@]}"; do
 for cfg in "${order[@]}"; do
 	i=$((i + 1))
-	tag="[$cfg r$run, $i/$n_runs]"
-	d=$OUT/$cfg/r$run
+	if [ "$prof" = cloud ]; then
+		DEV=$CLOUD_DEV
+		tag="[cloud $cfg r$run, $i/$n_runs]"
+		d=$WTSMGR_OUT/pgbench-cloud/$cfg/r$run
+	else
+		DEV=$CPU_DEV
+		tag="[$cfg r$run, $i/$n_runs]"
+		d=$OUT/$cfg/r$run
+	fi
 	mkdir -p "$d"
 
 	# 2. A fresh xfs on the device and the template's copy, cold caches.
@@ -258,6 +316,7 @@ The comparison needs a kernel with buffered RWF_ATOMIC; to run the other configu
 	tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$d/pgbench.txt")
 	blog "$tag done: ${tps:-?} tps"
 	umount $MNT
+done
 done
 done
 umount $TMNT

@@ -9,7 +9,7 @@
  *                               when pwritev2 returns
  *   wt granularity FILE DISK    a 4 KiB write into a large dirty folio
  *                               sends 4 KiB; the rest stays dirty
- *   wt errors FILE OTHERFS_FILE the EOPNOTSUPP / EINVAL / EAGAIN cases
+ *   wt errors FILE OTHERFS_FILE the EOPNOTSUPP / EINVAL cases
  *   wt uring FILE BLOCKDEV [atomic]
  *                               io_uring, queue depth 32 (atomic: with
  *                               RWF_ATOMIC, 16 KiB writes)
@@ -31,6 +31,9 @@
  *                               write returns the error
  *   wt eofzero FILE BLOCKDEV    mmap stores past EOF are not sent with the
  *                               EOF block of an extending write-through write
+ *   wt inline FILE              ext4 with inline_data: a new file takes
+ *                               write-through writes; a file with inline
+ *                               data refuses them and keeps its mtime
  *   wt atomichang FILE          ext4 bigalloc: an atomic write-through write
  *                               over mixed extents after truncate, fallocate
  *                               and punch does not hang (fails after 60 s)
@@ -435,8 +438,9 @@ static int cmd_errors(const char *path, const char *other)
 		     EOPNOTSUPP);
 	expect_errno("RWF_WRITETHROUGH | RWF_DONTCACHE",
 		     wt_write(fd, buf, 4096, 0, RWF_WRITETHROUGH | RWF_DONTCACHE), EINVAL);
+	/* not EAGAIN, which pwritev2() callers would retry forever */
 	expect_errno("RWF_WRITETHROUGH | RWF_NOWAIT",
-		     wt_write(fd, buf, 4096, 0, RWF_WRITETHROUGH | RWF_NOWAIT), EAGAIN);
+		     wt_write(fd, buf, 4096, 0, RWF_WRITETHROUGH | RWF_NOWAIT), EOPNOTSUPP);
 	expect_errno("RWF_WRITETHROUGH on a file system without support",
 		     wt_write(ofd, buf, 4096, 0, RWF_WRITETHROUGH), EOPNOTSUPP);
 	expect_errno("an unknown RWF flag (0x400)", wt_write(fd, buf, 4096, 0, 0x400),
@@ -1351,6 +1355,49 @@ static int cmd_atomichang(const char *path)
 	return 1;
 }
 
+/*
+ * wt inline FILE: on ext4 with inline_data, a new file takes write-through
+ * writes (it gets blocks, as for O_DIRECT); a file that already holds
+ * inline data refuses them with EOPNOTSUPP, before its timestamps change.
+ */
+static int cmd_inline(const char *path)
+{
+	unsigned char *buf = xaligned(8192), *got = xaligned(8192);
+	char small[600];
+	struct stat a, b;
+	int fd = open_file(path), sfd;
+
+	fill(buf, 8192, 0, 1);
+	if (wt_write(fd, buf, 8192, 0, RWF_WRITETHROUGH) != 8192)
+		fail("write-through write to a new file: %s", strerror(errno));
+	else if (pread(fd, got, 8192, 0) != 8192 || memcmp(got, buf, 8192))
+		fail("the new file does not hold the write-through data");
+	else
+		printf("ok: a new file on an inline_data file system takes write-through writes\n");
+
+	snprintf(small, sizeof(small), "%s.small", path);
+	sfd = open_file(small);
+	if (pwrite(sfd, "inline", 6, 0) != 6 || fsync(sfd))
+		die("small write");
+	if (fstat(sfd, &a))
+		die("fstat");
+	usleep(20000);
+	expect_errno("write-through write to a file with inline data",
+		     wt_write(sfd, buf, 4096, 0, RWF_WRITETHROUGH), EOPNOTSUPP);
+	if (fstat(sfd, &b))
+		die("fstat");
+	if (a.st_mtim.tv_sec != b.st_mtim.tv_sec || a.st_mtim.tv_nsec != b.st_mtim.tv_nsec)
+		fail("the refused write changed the file's mtime");
+	else
+		printf("ok: the refused write left the mtime alone\n");
+	close(sfd);
+	close(fd);
+	free(buf);
+	free(got);
+	printf("inline: %d failure(s)\n", failures);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "readback"))
@@ -1375,8 +1422,10 @@ int main(int argc, char **argv)
 		return cmd_fsyncerr(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "eofzero"))
 		return cmd_eofzero(argv[2], argv[3]);
+	if (argc == 3 && !strcmp(argv[1], "inline"))
+		return cmd_inline(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "atomichang"))
 		return cmd_atomichang(argv[2]);
-	fprintf(stderr, "usage: wt readback|granularity|errors|uring|atomic|misc|ioerr|lost|fsyncerr|eofzero FILE ARG, wt atomichang FILE\n");
+	fprintf(stderr, "usage: wt readback|granularity|errors|uring|atomic|misc|ioerr|lost|fsyncerr|eofzero FILE ARG, wt inline|atomichang FILE\n");
 	return 2;
 }

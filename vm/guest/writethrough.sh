@@ -11,8 +11,9 @@ STRESS=$WTSMGR_BUILD/kernel-tests/wt_stress
 # STRESS_SEED repeats a run's per-thread operations (the seed is printed)
 STRESS_SECONDS=${STRESS_SECONDS:-60}
 STRESS_SEED=${STRESS_SEED:-}
-# WT_ONLY=v2 runs only the failure-path tests of the series' v2 (lost,
-# fsyncerr, eofzero, atomichang), for showing them fail and pass quickly
+# WT_ONLY=v2 runs only the tests added for the series' v2 (lost,
+# fsyncerr, eofzero, inline, atomichang), for showing them fail and pass
+# quickly
 WT_ONLY=${WT_ONLY:-}
 MNT=/mnt/wt
 
@@ -120,6 +121,15 @@ for fs in xfs ext4-bigalloc; do
 	fi
 	dmsetup remove $DM
 done
+
+# ext4 with inline_data, on the virtio scratch disk: new files get blocks
+note "ext4 with inline_data on vdb"
+if check "mkfs.ext4 -O inline_data on vdb" mkfs.ext4 -F -q -b 4096 -O inline_data /dev/vdb &&
+   check "mount ext4 (inline_data)" mount -t ext4 /dev/vdb $MNT; then
+	check "ext4-inline/vdb: new files take write-through writes; inline ones refuse them first" \
+		$WT inline $MNT/inline
+	umount $MNT
+fi
 
 # Last, as a hang leaves the file system busy: ext4 bigalloc, data=ordered,
 # an atomic write-through write over mixed extents forces a journal commit.

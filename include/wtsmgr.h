@@ -90,6 +90,8 @@ typedef struct WtsmgrLocation
 	int64		dev_atomic_unit_min;
 	int64		dev_atomic_unit_max;
 	int64		dev_atomic_max_bytes;
+	int64		dev_atomic_boundary;	/* atomic_write_boundary_bytes */
+	char		dev_write_cache[16];	/* "write back", "write through" */
 	bool		file_created;	/* the probe file could be created */
 	bool		writethrough_ok;	/* pwritev2(RWF_WRITETHROUGH) worked */
 	int			writethrough_errno;

@@ -3,6 +3,14 @@
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION wtsmgr UPDATE TO '1.1'" to load this file. \quit
 
+-- The device's atomic write boundary (a page that crossed it would not be
+-- written atomically) and its write cache mode, from sysfs.
+ALTER TYPE wtsmgr_location
+  ADD ATTRIBUTE device_atomic_boundary bigint,
+  ADD ATTRIBUTE device_write_cache text;
+CREATE OR REPLACE VIEW wtsmgr_locations AS
+  SELECT * FROM wtsmgr_locations();
+
 -- The views show PGDATA, tablespace paths and devices: like
 -- data_directory, for monitoring roles only, not for everybody.
 REVOKE SELECT ON wtsmgr_status, wtsmgr_locations, wtsmgr_stats FROM PUBLIC;

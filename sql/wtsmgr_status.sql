@@ -36,6 +36,14 @@ SELECT probe_ok = (writethrough_ok AND limits_ok AND atomic_ok) AS ok_consistent
        reason <> '' AS has_reason
   FROM wtsmgr_locations;
 
+-- the device's atomic boundary and write cache, when known
+SELECT device_atomic_boundary IS NULL OR device_atomic_boundary >= 0
+         AS boundary_sane,
+       device_write_cache IS NULL
+         OR device_write_cache IN ('write back', 'write through')
+         AS write_cache_known
+  FROM wtsmgr_locations;
+
 -- the kernel support in the status is what the PGDATA probe found
 SELECT s.kernel_writethrough = l.writethrough_ok AS agrees
   FROM wtsmgr_status s, wtsmgr_locations l

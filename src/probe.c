@@ -39,6 +39,27 @@ WtsmgrLocation *wtsmgr_locations = NULL;
 /* The probe's page, aligned like a buffer pool page would be. */
 static char probe_page[BLCKSZ] __attribute__((aligned(4096)));
 
+/* Read one line from a sysfs file; "" when it cannot be read. */
+static void
+read_sysfs_str(const char *dir, const char *name, char *out, size_t outlen)
+{
+	char		path[1200];
+	ssize_t		n;
+	int			fd;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, out, outlen - 1);
+	close(fd);
+	if (n <= 0)
+		n = 0;
+	out[n] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+}
+
 /* Read one integer from a sysfs file; -1 when it cannot be read. */
 static int64
 read_sysfs_int(const char *dir, const char *name)
@@ -79,6 +100,7 @@ identify_device(dev_t dev, WtsmgrLocation *loc)
 	loc->dev_atomic_unit_min = -1;
 	loc->dev_atomic_unit_max = -1;
 	loc->dev_atomic_max_bytes = -1;
+	loc->dev_atomic_boundary = -1;
 
 	snprintf(sysdir, sizeof(sysdir), "/sys/dev/block/%u:%u",
 			 loc->dev_major, loc->dev_minor);
@@ -98,6 +120,9 @@ identify_device(dev_t dev, WtsmgrLocation *loc)
 	loc->dev_atomic_unit_min = read_sysfs_int(queue, "atomic_write_unit_min_bytes");
 	loc->dev_atomic_unit_max = read_sysfs_int(queue, "atomic_write_unit_max_bytes");
 	loc->dev_atomic_max_bytes = read_sysfs_int(queue, "atomic_write_max_bytes");
+	loc->dev_atomic_boundary = read_sysfs_int(queue, "atomic_write_boundary_bytes");
+	read_sysfs_str(queue, "write_cache", loc->dev_write_cache,
+				   sizeof(loc->dev_write_cache));
 }
 
 static bool
@@ -120,6 +145,7 @@ wtsmgr_probe_path(const char *path, WtsmgrLocation *loc)
 	loc->dev_atomic_unit_min = -1;
 	loc->dev_atomic_unit_max = -1;
 	loc->dev_atomic_max_bytes = -1;
+	loc->dev_atomic_boundary = -1;
 
 	if (stat(path, &st) != 0)
 	{
@@ -169,8 +195,14 @@ wtsmgr_probe_path(const char *path, WtsmgrLocation *loc)
 		loc->unit_max = lim.unit_max;
 		loc->unit_max_opt = lim.unit_max_opt;
 	}
+	/*
+	 * A write that crosses the device's atomic boundary is not atomic: an
+	 * aligned page never does when the boundary is a multiple of it.
+	 */
 	loc->limits_ok = loc->unit_min > 0 && loc->unit_min <= BLCKSZ &&
-		loc->unit_max >= BLCKSZ;
+		loc->unit_max >= BLCKSZ &&
+		(loc->dev_atomic_boundary <= 0 ||
+		 loc->dev_atomic_boundary % BLCKSZ == 0);
 
 	if (pwritev2(fd, &iov, 1, 0, RWF_WRITETHROUGH | RWF_ATOMIC) == BLCKSZ)
 		loc->atomic_ok = true;
@@ -191,6 +223,11 @@ wtsmgr_probe_path(const char *path, WtsmgrLocation *loc)
 	else if (!loc->limits_ok && loc->unit_max == 0)
 		snprintf(loc->reason, sizeof(loc->reason),
 				 "no atomic writes: statx reports no atomic write unit");
+	else if (!loc->limits_ok && loc->unit_min > 0 &&
+			 loc->unit_min <= BLCKSZ && loc->unit_max >= BLCKSZ)
+		snprintf(loc->reason, sizeof(loc->reason),
+				 "the device's atomic write boundary of %lld bytes is not a multiple of %d-byte pages",
+				 (long long) loc->dev_atomic_boundary, BLCKSZ);
 	else if (!loc->limits_ok)
 		snprintf(loc->reason, sizeof(loc->reason),
 				 "atomic write unit %u..%u bytes does not admit %d-byte pages",

@@ -66,8 +66,12 @@ wtsmgr_status(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
-/* Columns of the SQL type wtsmgr_location */
-#define LOCATION_COLS 16
+/*
+ * Columns of the SQL type wtsmgr_location (1.1; 1.0 has the first 16, and
+ * the rows are formed with the caller's descriptor, which ignores the
+ * rest).
+ */
+#define LOCATION_COLS 18
 
 /*
  * One location as a wtsmgr_location row.  The tablespace is NULL for an
@@ -105,6 +109,14 @@ location_values(const WtsmgrLocation *loc, Datum *values, bool *nulls)
 	values[i++] = BoolGetDatum(loc->atomic_ok);
 	values[i++] = BoolGetDatum(loc->probe_ok);
 	values[i++] = CStringGetTextDatum(loc->reason);
+	if (loc->dev_atomic_boundary < 0)
+		nulls[i++] = true;
+	else
+		values[i++] = Int64GetDatum(loc->dev_atomic_boundary);
+	if (loc->dev_write_cache[0] == '\0')
+		nulls[i++] = true;
+	else
+		values[i++] = CStringGetTextDatum(loc->dev_write_cache);
 	Assert(i == LOCATION_COLS);
 }
 

@@ -48,6 +48,8 @@ typedef struct WtsmgrShared
 	pg_atomic_uint32 wal_fallback_logged;
 	pg_atomic_uint64 stats_reset;	/* TimestampTz */
 	pg_atomic_uint64 counters[BACKEND_NUM_TYPES][WTSMGR_NCOUNTERS];
+	/* the counters' values at the last reset, subtracted when read */
+	pg_atomic_uint64 baseline[BACKEND_NUM_TYPES][WTSMGR_NCOUNTERS];
 } WtsmgrShared;
 
 static WtsmgrShared *wtsmgr_shared = NULL;
@@ -88,7 +90,10 @@ wtsmgr_shmem_startup(void)
 						   (uint64) GetCurrentTimestamp());
 		for (int t = 0; t < BACKEND_NUM_TYPES; t++)
 			for (int c = 0; c < WTSMGR_NCOUNTERS; c++)
+			{
 				pg_atomic_init_u64(&shared->counters[t][c], 0);
+				pg_atomic_init_u64(&shared->baseline[t][c], 0);
+			}
 	}
 	LWLockRelease(AddinShmemInitLock);
 	wtsmgr_shared = shared;
@@ -135,7 +140,10 @@ wtsmgr_stats_available(void)
 uint64
 wtsmgr_stats_get(int backend_type, int counter)
 {
-	return pg_atomic_read_u64(&wtsmgr_shared->counters[backend_type][counter]);
+	uint64		base = pg_atomic_read_u64(&wtsmgr_shared->baseline[backend_type][counter]);
+	uint64		value = pg_atomic_read_u64(&wtsmgr_shared->counters[backend_type][counter]);
+
+	return value > base ? value - base : 0;
 }
 
 TimestampTz
@@ -144,12 +152,20 @@ wtsmgr_stats_reset_time(void)
 	return (TimestampTz) pg_atomic_read_u64(&wtsmgr_shared->stats_reset);
 }
 
+/*
+ * Reset: the counters themselves only ever grow (the write path adds to
+ * them without a lock, and a store of zero could lose its increments);
+ * their current values become the baseline that readers subtract.  The
+ * once-only WAL fallback message may be logged again.
+ */
 void
 wtsmgr_stats_reset(void)
 {
 	for (int t = 0; t < BACKEND_NUM_TYPES; t++)
 		for (int c = 0; c < WTSMGR_NCOUNTERS; c++)
-			pg_atomic_write_u64(&wtsmgr_shared->counters[t][c], 0);
+			pg_atomic_write_u64(&wtsmgr_shared->baseline[t][c],
+								pg_atomic_read_u64(&wtsmgr_shared->counters[t][c]));
+	pg_atomic_write_u32(&wtsmgr_shared->wal_fallback_logged, 0);
 	pg_atomic_write_u64(&wtsmgr_shared->stats_reset,
 						(uint64) GetCurrentTimestamp());
 }

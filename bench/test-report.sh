@@ -170,6 +170,50 @@ grep -q 'a loop of 250,000,000 instructions counted as 250,000,000 (+0.0%' "$R/r
 grep -q 'not measured' "$R/results.md" && notok "with an icount pass, no 'not measured'" ||
 	ok "with an icount pass, no 'not measured'"
 [ -s "$R/tps.png" ] && ok "tps.png with the spread" || notok "tps.png with the spread"
+grep -q 'cloud volume' "$R/results.md" && notok "no cloud section without cloud runs" ||
+	ok "no cloud section without cloud runs"
+
+# The cloud-volume profile (raw/pgbench-cloud): stock 10-12 TPS, wtsmgr
+# 20-22 (goal >= 1.5 with ranges apart: met), unsafe 5-7 (the headline
+# wtsmgr/unsafe differs).  The gzip test: 1500 ms in the guest, 100 ms on
+# the host: 15.0x.
+C=$T/cloud
+cp -a "$R" "$C"
+rm -f "$C"/*.csv "$C"/*.png "$C/results.md"
+printf 'host_gzip_ms=100\ncloud=mibs=125 iops=3000 slowdown=20 bps=6553600 iops_throttle=150\n' >> "$C/machine.txt"
+echo "guest_ms 1500" > "$C/raw/pgbench/cpu-speed.txt"
+for k in 1 2 3; do
+	gen "$C/raw/pgbench-cloud/stock/r$k" $((9 + k)) flat 1000000 100 900000 20000
+	gen "$C/raw/pgbench-cloud/wtsmgr/r$k" $((19 + k)) flat 100000 0 0 10000
+	gen "$C/raw/pgbench-cloud/unsafe/r$k" $((4 + k)) flat 100000 0 0 10000
+done
+out=$(python3 "$REPO/bench/report.py" "$C" 2>&1) && ok "report.py runs with the cloud profile" ||
+	notok "report.py runs with the cloud profile" "$out"
+R=$C
+check "cloud: the unthrottled table is unchanged" 11 "$(csvget "$TPS" stock)"
+csvcloud() { python3 - "$C/summary-cloud.csv" "$1" "$2" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+col = rows[0].index(sys.argv[3])
+for r in rows[1:]:
+    if r[0] == sys.argv[2]:
+        print(r[col]); break
+PY
+}
+check "cloud: median TPS of wtsmgr" 21 "$(csvcloud "$TPS" wtsmgr)"
+check "cloud: headline wtsmgr/unsafe" 3.50 "$(csvcloud "$TPS" wtsmgr/unsafe)"
+check "cloud: wtsmgr/stock" 1.91 "$(csvcloud "$TPS" wtsmgr/stock)"
+grep -q 'wtsmgr/stock TPS >= 1.5 with ranges apart: \*\*met\*\* (1.91, differs)' "$C/results.md" &&
+	ok "cloud: the 1.5x goal is checked" || notok "cloud: the 1.5x goal is checked" "$(grep Goal "$C/results.md")"
+grep -q 'throttling.bps-total=6553600.*6.25 MiB/s.*iops-total=150' "$C/results.md" &&
+	ok "cloud: the throttle is shown" || notok "cloud: the throttle is shown"
+grep -q 'measured in this run .*: 15.0x (guest 1,500 ms, host 100 ms)' "$C/results.md" &&
+	ok "cloud: the measured slowdown is shown" || notok "cloud: the measured slowdown is shown"
+check "cloud: no instruction rows (one pass, unthrottled)" "" \
+	"$(grep -c 'icount pass' "$C/summary-cloud.csv" | grep -v '^0$')"
+for f in tps-cloud.png wal-cloud.png tps_per_second-cloud.csv runs-cloud.csv; do
+	[ -s "$C/$f" ] && ok "$f written" || notok "$f written"
+done
 
 # bench.sh: bad options are refused before anything happens.
 bad() {	# bad DESCRIPTION PATTERN VAR=VALUE...
@@ -189,6 +233,8 @@ bad "more threads than clients" "cannot exceed" BENCH_CLIENTS=2 BENCH_JOBS=4
 bad "device not a path" "BENCH_DEVICE must be" BENCH_DEVICE=nvme0n1
 bad "zero repeats" "BENCH_REPEATS must be from 1" BENCH_REPEATS=0
 bad "unknown instruction counter" "BENCH_INSN is icount or off" BENCH_INSN=plugin
+bad "unknown profile" "unknown profile 'ssd'" BENCH_PROFILES=cpu,ssd
+bad "zero slowdown" "BENCH_CLOUD_SLOWDOWN must be a positive" BENCH_CLOUD_SLOWDOWN=0
 out=$("$REPO/bench/bench.sh" --scale 5 2>&1) && rc=0 || rc=$?
 [ $rc != 0 ] && echo "$out" | grep -q "no arguments" &&
 	ok "arguments are refused (settings are variables)" || notok "arguments are refused" "$out"

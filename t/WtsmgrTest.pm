@@ -123,10 +123,15 @@ sub wal_write_zeroes_supported
 	my ($dir) = @_;
 	my $file = "$dir/wtsmgr_test_write_zeroes.$$";
 	my $FALLOC_FL_WRITE_ZEROES = 0x80;
-	my $SYS_fallocate = 285;
+	my $SYS_fallocate =
+	    $Config{archname} =~ /^x86_64/ ? 285
+	  : $Config{archname} =~ /^aarch64/ ? 47
+	  :                                   undef;
 
-	die "the fallocate system call number is known for x86_64 only"
-	  unless $Config{archname} =~ /^x86_64/;
+	# elsewhere the test using this is skipped, not failed
+	plan skip_all =>
+	  "the fallocate system call number is not known for $Config{archname}"
+	  unless defined $SYS_fallocate;
 	open my $fh, '+>', $file or die "could not create $file: $!";
 	my $r = syscall($SYS_fallocate, fileno($fh), $FALLOC_FL_WRITE_ZEROES,
 		0, 1024 * 1024);

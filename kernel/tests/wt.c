@@ -31,6 +31,9 @@
  *                               write returns the error
  *   wt eofzero FILE BLOCKDEV    mmap stores past EOF are not sent with the
  *                               EOF block of an extending write-through write
+ *   wt cowenospc FILE           xfs: an atomic write-through write whose
+ *                               copy-on-write allocation fails (ENOSPC)
+ *                               keeps an earlier buffered write in its range
  *   wt inline FILE              ext4 with inline_data: a new file takes
  *                               write-through writes; a file with inline
  *                               data refuses them and keeps its mtime
@@ -1356,6 +1359,79 @@ static int cmd_atomichang(const char *path)
 }
 
 /*
+ * wt cowenospc FILE: xfs, an atomic write-through write above the
+ * device's unit goes through the copy-on-write fork; on a full file
+ * system that allocation fails.  An earlier buffered write D0 inside the
+ * range must survive it: visible at once, and on the device after fsync
+ * and a cache drop.  ENOSPC is refused before anything is sent, so fsync
+ * does not report it.
+ */
+static int cmd_cowenospc(const char *path)
+{
+	const size_t len = 262144;
+	unsigned char *buf = xaligned(len);
+	int fd = open_file(path), ffd;
+	wtsmgr_atomic_limits lim;
+	char filler[600];
+	struct statvfs sv;
+	off_t got = 0, chunk;
+	size_t alen;
+	ssize_t r;
+
+	if (wtsmgr_atomic_limits_fd(fd, &lim))
+		die("statx");
+	alen = 2 * (lim.unit_max_opt ? lim.unit_max_opt : lim.unit_max);
+	if (!lim.unit_max_opt || alen > lim.unit_max || alen > len / 2) {
+		printf("cowenospc: no software atomic path here (unit_max %u, unit_max_opt %u)\n",
+		       lim.unit_max, lim.unit_max_opt);
+		return 2;
+	}
+	fill(buf, len, 0, 1);
+	if (pwrite(fd, buf, len, 0) != (ssize_t)len || fsync(fd))
+		die("initial write");
+	/* D0: inside the atomic range [alen, 2 * alen), not written back */
+	fill(buf, 8192, alen + 16384, 2);
+	if (pwrite(fd, buf, 8192, alen + 16384) != 8192)
+		die("buffered write D0");
+
+	snprintf(filler, sizeof(filler), "%s.filler", path);
+	ffd = open_file(filler);
+	if (fstatvfs(ffd, &sv))
+		die("fstatvfs");
+	for (chunk = (off_t)sv.f_bavail * sv.f_frsize; chunk >= 4096; chunk /= 2)
+		while (fallocate(ffd, 0, got, chunk) == 0)
+			got += chunk;
+
+	fill(buf, alen, alen, 3);
+	r = wt_write(fd, buf, alen, alen, RWF_WRITETHROUGH | RWF_ATOMIC);
+	close(ffd);
+	unlink(filler);
+	if (r >= 0) {
+		printf("note: the file system still had room for the copy-on-write blocks\n");
+		close(fd);
+		return 0;
+	}
+	printf("ok: atomic write-through write through the copy-on-write fork on a full file system: %s\n",
+	       strerror(errno));
+	expect_content(fd, alen + 16384, 8192, 2,
+		       "the buffered write inside the failed atomic range is still visible");
+	expect_content(fd, alen, 16384, 1, "the rest of the range holds the old data");
+	if (fsync(fd))
+		fail("fsync after the ENOSPC: %s (nothing reached the device)", strerror(errno));
+	else
+		printf("ok: fsync after the ENOSPC succeeds\n");
+	drop_caches(fd);
+	expect_content(fd, alen + 16384, 8192, 2,
+		       "after fsync and a cache drop the device holds the buffered write");
+	expect_content(fd, alen, 16384, 1,
+		       "after fsync and a cache drop the rest of the range holds the old data");
+	close(fd);
+	free(buf);
+	printf("cowenospc: %d failure(s)\n", failures);
+	return failures ? 1 : 0;
+}
+
+/*
  * wt inline FILE: on ext4 with inline_data, a new file takes write-through
  * writes (it gets blocks, as for O_DIRECT); a file that already holds
  * inline data refuses them with EOPNOTSUPP, before its timestamps change.
@@ -1422,10 +1498,12 @@ int main(int argc, char **argv)
 		return cmd_fsyncerr(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "eofzero"))
 		return cmd_eofzero(argv[2], argv[3]);
+	if (argc == 3 && !strcmp(argv[1], "cowenospc"))
+		return cmd_cowenospc(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "inline"))
 		return cmd_inline(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "atomichang"))
 		return cmd_atomichang(argv[2]);
-	fprintf(stderr, "usage: wt readback|granularity|errors|uring|atomic|misc|ioerr|lost|fsyncerr|eofzero FILE ARG, wt inline|atomichang FILE\n");
+	fprintf(stderr, "usage: wt readback|granularity|errors|uring|atomic|misc|ioerr|lost|fsyncerr|eofzero FILE ARG, wt cowenospc|inline|atomichang FILE\n");
 	return 2;
 }

@@ -12,8 +12,8 @@ STRESS=$WTSMGR_BUILD/kernel-tests/wt_stress
 STRESS_SECONDS=${STRESS_SECONDS:-60}
 STRESS_SEED=${STRESS_SEED:-}
 # WT_ONLY=v2 runs only the tests added for the series' v2 (lost,
-# fsyncerr, eofzero, inline, atomichang), for showing them fail and pass
-# quickly
+# fsyncerr, eofzero, cowenospc, inline, atomichang), for showing them fail
+# and pass quickly
 WT_ONLY=${WT_ONLY:-}
 MNT=/mnt/wt
 
@@ -75,6 +75,10 @@ for dev in nvme0n1 $sd; do
 		fi
 		check "$fs/$dev: mmap stores past EOF are not sent with the EOF block" \
 			$WT eofzero $MNT/eofzero /dev/$dev
+		if [ $fs = xfs ] && [ $dev = nvme0n1 ]; then
+			check "$fs/$dev: a copy-on-write ENOSPC of an atomic write keeps earlier writes in its range" \
+				$WT cowenospc $MNT/cowenospc
+		fi
 		umount $MNT
 	done
 done

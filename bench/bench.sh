@@ -27,6 +27,14 @@
 #   BENCH_DURATION   measured seconds per run (default 60)
 #   BENCH_REPEATS    runs per configuration (default 3; the report shows
 #                    the median and the range of every figure)
+#   BENCH_WORKLOADS  tpcb (pgbench's TPC-B-like default), insert (random-key
+#                    B-tree inserts: one row with a UUID key per
+#                    transaction into a table whose index is larger than
+#                    shared_buffers), select (pgbench -S: the read-only
+#                    control); comma list, default tpcb (each one adds
+#                    as many runs again)
+#   BENCH_INSERT_ROWS  rows loaded into the insert workload's table
+#                    (default 4500000: an index of about 150 MB)
 #   BENCH_PROFILES   cpu and/or cloud (default cpu,cloud): cpu runs on the
 #                    NVMe device as it is (under TCG the guest is then
 #                    CPU-bound); cloud on a second NVMe device throttled
@@ -90,6 +98,8 @@ SCALE=${BENCH_SCALE:-30}
 DURATION=${BENCH_DURATION:-60}
 REPEATS=${BENCH_REPEATS:-3}
 PROFILES=${BENCH_PROFILES:-cpu,cloud}
+WORKLOADS=${BENCH_WORKLOADS:-tpcb}
+INSERT_ROWS=${BENCH_INSERT_ROWS:-4500000}
 CLOUD_MIBS=${BENCH_CLOUD_MIBS:-125}
 CLOUD_IOPS=${BENCH_CLOUD_IOPS:-3000}
 CLOUD_SLOWDOWN=${BENCH_CLOUD_SLOWDOWN:-20}
@@ -128,7 +138,12 @@ IFS=, read -r -a profiles <<< "$PROFILES"
 for p in "${profiles[@]}"; do
 	case "$p" in cpu|cloud) ;; *) die "BENCH_PROFILES: unknown profile '$p' (cpu, cloud)";; esac
 done
-for v in CLOUD_MIBS CLOUD_IOPS CLOUD_SLOWDOWN; do
+IFS=, read -r -a workloads <<< "$WORKLOADS"
+[ ${#workloads[@]} -gt 0 ] || die "BENCH_WORKLOADS is empty"
+for wl in "${workloads[@]}"; do
+	case "$wl" in tpcb|insert|select) ;; *) die "BENCH_WORKLOADS: unknown workload '$wl' (tpcb, insert, select)";; esac
+done
+for v in CLOUD_MIBS CLOUD_IOPS CLOUD_SLOWDOWN INSERT_ROWS; do
 	case "${!v}" in ''|*[!0-9]*|0) die "BENCH_$v must be a positive whole number (got '${!v}')";; esac
 done
 for v in SCALE DURATION WARMUP CLIENTS JOBS WAL_SEGMENTS KSECS KMB REPEATS INSN_DURATION ICOUNT_SHIFT; do
@@ -223,7 +238,7 @@ fi
 {
 	echo "date=$(date -u '+%F %T UTC')"
 	echo "command=$command"
-	echo "settings=BENCH=$(IFS=,; echo "${benches[*]}") BENCH_CONFIGS=$CONFIGS BENCH_REPEATS=$REPEATS BENCH_PROFILES=$PROFILES BENCH_SCALE=$SCALE BENCH_DURATION=$DURATION BENCH_WARMUP=$WARMUP BENCH_CLIENTS=$CLIENTS BENCH_JOBS=$JOBS BENCH_DEVICE=$DEVICE BENCH_CHECKPOINT_TIMEOUT=$CKPT BENCH_SHARED_BUFFERS=$SB"
+	echo "settings=BENCH=$(IFS=,; echo "${benches[*]}") BENCH_CONFIGS=$CONFIGS BENCH_REPEATS=$REPEATS BENCH_PROFILES=$PROFILES BENCH_WORKLOADS=$WORKLOADS BENCH_SCALE=$SCALE BENCH_DURATION=$DURATION BENCH_WARMUP=$WARMUP BENCH_CLIENTS=$CLIENTS BENCH_JOBS=$JOBS BENCH_DEVICE=$DEVICE BENCH_CHECKPOINT_TIMEOUT=$CKPT BENCH_SHARED_BUFFERS=$SB"
 	echo "commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo '+uncommitted changes')"
 	echo "host_cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 	echo "host_cores=$(nproc)"
@@ -244,7 +259,7 @@ printf '%s\n' "$PG_SETTINGS" > "$OUTDIR/pg-settings.txt"
 
 # A generous limit: template, per configuration warm-up + window + copy,
 # start, pg_waldump; the other sub-benchmarks.
-timeout=$(( 900 + REPEATS * ${#profiles[@]} * ${#configs[@]} * (DURATION + WARMUP + 300) + 600 + 20 * KSECS ))
+timeout=$(( 900 + REPEATS * ${#profiles[@]} * ${#workloads[@]} * ${#configs[@]} * (DURATION + WARMUP + 300) + 600 + 20 * KSECS ))
 log "== running ${benches[*]} in the guest ($ACCEL); results in $OUTDIR"
 # What else runs on the (shared) host: every 5 s the load average and
 # the number of QEMU processes, ours included; the report says how busy
@@ -270,6 +285,7 @@ rc=0
 	env BENCH_CONFIGS="$CONFIGS" BENCH_SCALE="$SCALE" BENCH_DURATION="$DURATION" \
 	BENCH_WARMUP="$WARMUP" BENCH_CLIENTS="$CLIENTS" BENCH_JOBS="$JOBS" \
 	BENCH_REPEATS="$REPEATS" BENCH_PROFILES="$PROFILES" \
+	BENCH_WORKLOADS="$WORKLOADS" BENCH_INSERT_ROWS="$INSERT_ROWS" \
 	BENCH_DEVICE="$DEVICE" BENCH_PG_SETTINGS="$PG_SETTINGS" \
 	BENCH_WAL_SEGMENTS="$WAL_SEGMENTS" BENCH_KERNEL_SECONDS="$KSECS" \
 	BENCH_KERNEL_FILE_MB="$KMB" BENCH_INSN="${insn_args:+1}" \
@@ -286,10 +302,11 @@ if [ $icount_pass = 1 ] && [ $rc = 0 ]; then
 	irc=0
 	"$REPO/vm/run.sh" --accel tcg --icount "$ICOUNT_SHIFT" --smp 1 --out "$OUTDIR/raw-insn" \
 		"${scratch_args[@]}" \
-		--timeout $(( 1500 + ${#configs[@]} * (4 * INSN_DURATION + 400) )) -- \
+		--timeout $(( 1500 + ${#workloads[@]} * ${#configs[@]} * (4 * INSN_DURATION + 400) )) -- \
 		env BENCH_CONFIGS="$CONFIGS" BENCH_SCALE="$SCALE" BENCH_DURATION="$INSN_DURATION" \
 		BENCH_WARMUP=$(( WARMUP < 10 ? WARMUP : 10 )) BENCH_CLIENTS="$CLIENTS" BENCH_JOBS="$JOBS" \
 		BENCH_REPEATS=1 BENCH_DEVICE="$DEVICE" BENCH_PG_SETTINGS="$PG_SETTINGS" \
+		BENCH_WORKLOADS="$WORKLOADS" BENCH_INSERT_ROWS="$INSERT_ROWS" \
 		BENCH_ICOUNT_SHIFT="$ICOUNT_SHIFT" BENCH_TEMPLATE_REUSE=1 \
 		bash bench/guest/main.sh pgbench 2>&1 | tee "$OUTDIR/console-insn.log" ||
 		irc=${PIPESTATUS[0]}

@@ -366,10 +366,10 @@ def ratio_pairs(cfgs):
     return pairs
 
 
-def icount_figures(results, cfgs, m):
+def icount_figures(results, cfgs, m, sub="pgbench"):
     """Per configuration, the instruction-count pass's figures (one run
     each), and the calibration sentence."""
-    base = os.path.join(results, "raw-insn", "pgbench")
+    base = os.path.join(results, "raw-insn", sub)
     out = {}
     mm = re.search(r"shift=(\d+) duration=(\d+)", m.get("icount", ""))
     if not mm or not os.path.isdir(base):
@@ -388,9 +388,10 @@ def icount_figures(results, cfgs, m):
                 "icount_tps": r["transactions"] / dur,
             })
     note = ""
-    b0 = read_kv(os.path.join(base, "icount-calib-before.txt"))
-    b1 = read_kv(os.path.join(base, "icount-calib-after.txt"))
-    loop = read_kv(os.path.join(base, "icount-calibration.txt")).get("loop_insns")
+    cb = os.path.join(results, "raw-insn", "pgbench")
+    b0 = read_kv(os.path.join(cb, "icount-calib-before.txt"))
+    b1 = read_kv(os.path.join(cb, "icount-calib-after.txt"))
+    loop = read_kv(os.path.join(cb, "icount-calibration.txt")).get("loop_insns")
     busy = cpu_busy_seconds(b0, b1) if b0 and b1 else None
     if loop and busy is not None:
         got = busy * 1e9 / ns_per_insn
@@ -520,9 +521,58 @@ def failures(results, failed, w, prefix=""):
         w(f"**{c}: no result.** {reason}\n")
 
 
-def cloud_section(results, m, cfgs, runs, failed, values, duration, w, lines, sfx):
-    w("## pgbench on a modelled cloud volume (I/O-bound profile)\n")
-    cl = kv_line(m.get("cloud", ""))
+WORKLOAD_TITLE = {
+    "tpcb": "pgbench",
+    "insert": "Random-key B-tree inserts",
+    "select": "Read-only control (pgbench -S)",
+}
+WORKLOAD_TEXT = {
+    "insert": "One row with a random UUID key (`gen_random_uuid()`) per transaction into a table "
+              "loaded with BENCH_INSERT_ROWS rows whose primary-key index is larger than "
+              "shared_buffers: every insert dirties a random leaf, so with full_page_writes on "
+              "nearly every transaction logs a full-page image after each checkpoint.",
+    "select": "pgbench's select-only script on the same database: no writes, so wtsmgr must show "
+              "no regression (a wtsmgr/stock TPS ratio within the spread of 1.0).",
+}
+
+
+def control_verdict(values, w):
+    """The read-only control: wtsmgr against stock."""
+    rv, mark = compare(spread(values("wtsmgr", "tps")), spread(values("stock", "tps")))
+    if rv is None:
+        return
+    if mark == "differs" and rv < 1:
+        verdict = "**a regression**: the ranges do not overlap"
+    elif mark == "1 run":
+        verdict = "a single run on a side: not judged"
+    else:
+        verdict = "**no regression** (" + ("the ranges overlap" if mark == "overlap" else "faster") + ")"
+    w(f"Control: TPS wtsmgr/stock {rv:.2f}, {verdict}.\n")
+
+
+def workload_section(results, m, cfgs, runs, failed, values, duration, w, lines, sfx, wl):
+    w(f"## {WORKLOAD_TITLE[wl]} (CPU-bound under TCG)\n")
+    w(WORKLOAD_TEXT[wl] + "\n")
+    failures(results, failed, w, wl)
+    done = [c for c in cfgs if runs[c]]
+    if not done:
+        return lines
+    table(results, cfgs, runs, failed, values, sfx, w)
+    if wl == "select":
+        control_verdict(values, w)
+    w(f"Window {duration:.0f} s per run; the other settings as in the pgbench section.\n")
+    w(f"![TPS per second, {WORKLOAD_TITLE[wl]}](tps{sfx}.png)\n")
+    series_outputs(results, done, runs, duration, sfx)
+    return lines
+
+
+def cloud_section(results, m, cfgs, runs, failed, values, duration, w, lines, sfx, wl="tpcb"):
+    if wl != "tpcb":
+        w(f"## {WORKLOAD_TITLE[wl]} on the modelled cloud volume\n")
+        w(WORKLOAD_TEXT[wl] + " The throttled device as below.\n")
+    else:
+        w("## pgbench on a modelled cloud volume (I/O-bound profile)\n")
+    cl = kv_line(m.get("cloud", "")) if wl == "tpcb" else {}
     g = read_kv(os.path.join(results, "raw", "pgbench", "cpu-speed.txt")).get("guest_ms")
     h = m.get("host_gzip_ms")
     measured = (f"{int(g) / int(h):.1f}x (guest {int(g):,} ms, host {int(h):,} ms)"
@@ -546,7 +596,9 @@ def cloud_section(results, m, cfgs, runs, failed, values, duration, w, lines, sf
         return lines
     headline = table(results, cfgs, runs, failed, values, sfx, w)
     rv, mark = headline.get(("wtsmgr", "stock"), (None, ""))
-    if rv is not None:
+    if wl == "select":
+        control_verdict(values, w)
+    elif rv is not None:
         met = rv >= 1.5 and mark == "differs"
         w(f"Goal (issue 14; Freund: about 1.7x): wtsmgr/stock TPS >= 1.5 with ranges apart: "
           f"**{'met' if met else 'not met'}** ({rv:.2f}, {mark}).")
@@ -562,8 +614,9 @@ def cloud_section(results, m, cfgs, runs, failed, values, duration, w, lines, sf
     return lines
 
 
-def pgbench_section(results, m, settings, out, profile="cpu"):
-    sub, sfx = ("pgbench", "") if profile == "cpu" else ("pgbench-cloud", "-cloud")
+def pgbench_section(results, m, settings, out, profile="cpu", wl="tpcb"):
+    sub = "pgbench" + ("" if wl == "tpcb" else "-" + wl) + ("" if profile == "cpu" else "-cloud")
+    sfx = sub[len("pgbench"):]
     base = os.path.join(results, "raw", sub)
     if not os.path.isdir(base):
         return []
@@ -575,7 +628,7 @@ def pgbench_section(results, m, settings, out, profile="cpu"):
     for c in cfgs:
         runs[c] = [r for r in (analyse_config(results, c, duration, marks, d, k)
                                for k, d in run_dirs(base, c)) if r]
-    icount, calib_note = icount_figures(results, cfgs, m) if profile == "cpu" else ({}, "")
+    icount, calib_note = icount_figures(results, cfgs, m, sub) if profile == "cpu" else ({}, "")
     done = [c for c in cfgs if runs[c]]
     failed = [c for c in cfgs if not runs[c]]
 
@@ -586,7 +639,9 @@ def pgbench_section(results, m, settings, out, profile="cpu"):
     lines = []
     w = lines.append
     if profile == "cloud":
-        return cloud_section(results, m, cfgs, runs, failed, values, duration, w, lines, sfx)
+        return cloud_section(results, m, cfgs, runs, failed, values, duration, w, lines, sfx, wl)
+    if wl != "tpcb":
+        return workload_section(results, m, cfgs, runs, failed, values, duration, w, lines, sfx, wl)
     w("## pgbench: stock against wtsmgr (CPU-bound under TCG)\n")
     w("The same pgbench (TPC-B-like) workload against the same freshly initialised database "
       "(xfs on the atomic NVMe device), several runs per configuration, interleaved:\n")
@@ -851,8 +906,11 @@ def main():
     hl = host_load(results)
     if hl:
         lines.append(hl + "\n")
-    lines += pgbench_section(results, m, settings, lines)
-    lines += pgbench_section(results, m, settings, lines, "cloud")
+    wls = re.search(r"BENCH_WORKLOADS=(\S+)", m.get("settings", ""))
+    wls = wls.group(1).split(",") if wls else ["tpcb"]
+    for profile in ("cpu", "cloud"):
+        for wl in [x for x in ("tpcb", "insert", "select") if x in wls]:
+            lines += pgbench_section(results, m, settings, lines, profile, wl)
     lines += walinit_section(results)
     lines += kernel_section(results)
     with open(os.path.join(results, "results.md"), "w") as f:

@@ -215,6 +215,45 @@ for f in tps-cloud.png wal-cloud.png tps_per_second-cloud.csv runs-cloud.csv; do
 	[ -s "$C/$f" ] && ok "$f written" || notok "$f written"
 done
 
+# The other workloads: inserts (stock 10-12, wtsmgr 30-32 TPS) and the
+# read-only control (stock 10-12, wtsmgr 11-13: no regression; on the
+# cloud volume wtsmgr 5-7: a regression).
+W=$T/workloads
+cp -a "$C" "$W"
+rm -f "$W"/*.csv "$W"/*.png "$W/results.md"
+sed -i 's/BENCH_REPEATS=3/BENCH_REPEATS=3 BENCH_WORKLOADS=tpcb,insert,select/' "$W/machine.txt"
+for k in 1 2 3; do
+	for c in stock unsafe; do
+		gen "$W/raw/pgbench-insert/$c/r$k" $((9 + k)) flat 1000000 100 900000 20000
+		gen "$W/raw/pgbench-select/$c/r$k" $((9 + k)) flat 0 0 0 0
+		gen "$W/raw/pgbench-select-cloud/$c/r$k" $((9 + k)) flat 0 0 0 0
+	done
+	gen "$W/raw/pgbench-insert/wtsmgr/r$k" $((29 + k)) flat 100000 0 0 10000
+	gen "$W/raw/pgbench-select/wtsmgr/r$k" $((10 + k)) flat 0 0 0 0
+	gen "$W/raw/pgbench-select-cloud/wtsmgr/r$k" $((4 + k)) flat 0 0 0 0
+done
+out=$(python3 "$REPO/bench/report.py" "$W" 2>&1) && ok "report.py runs with three workloads" ||
+	notok "report.py runs with three workloads" "$out"
+check "insert workload: its own summary (wtsmgr/stock)" 2.82 \
+	"$(python3 - "$W/summary-insert.csv" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+print(rows[1][rows[0].index("wtsmgr/stock")])
+PY
+)"
+grep -q '^## Random-key B-tree inserts (CPU-bound under TCG)' "$W/results.md" &&
+	ok "insert workload: its section" || notok "insert workload: its section"
+grep -q '^Control: TPS wtsmgr/stock 1.09, \*\*no regression\*\* (the ranges overlap)' "$W/results.md" &&
+	ok "read-only control: no regression" || notok "read-only control: no regression" "$(grep Control "$W/results.md")"
+grep -q '^Control: TPS wtsmgr/stock 0.55, \*\*a regression\*\*' "$W/results.md" &&
+	ok "read-only control on the cloud volume: a regression shown" ||
+	notok "read-only control on the cloud volume: a regression shown" "$(grep Control "$W/results.md")"
+grep -q '^## Read-only control (pgbench -S) on the modelled cloud volume' "$W/results.md" &&
+	ok "read-only control: cloud section" || notok "read-only control: cloud section"
+for f in tps-insert.png tps-select.png tps-select-cloud.png runs-insert.csv; do
+	[ -s "$W/$f" ] && ok "$f written" || notok "$f written"
+done
+
 # bench.sh: bad options are refused before anything happens.
 bad() {	# bad DESCRIPTION PATTERN VAR=VALUE...
 	local desc=$1 pat=$2 out rc=0
@@ -234,6 +273,7 @@ bad "device not a path" "BENCH_DEVICE must be" BENCH_DEVICE=nvme0n1
 bad "zero repeats" "BENCH_REPEATS must be from 1" BENCH_REPEATS=0
 bad "unknown instruction counter" "BENCH_INSN is icount or off" BENCH_INSN=plugin
 bad "unknown profile" "unknown profile 'ssd'" BENCH_PROFILES=cpu,ssd
+bad "unknown workload" "unknown workload 'tpcc'" BENCH_WORKLOADS=tpcb,tpcc
 bad "zero slowdown" "BENCH_CLOUD_SLOWDOWN must be a positive" BENCH_CLOUD_SLOWDOWN=0
 out=$("$REPO/bench/bench.sh" --scale 5 2>&1) && rc=0 || rc=$?
 [ $rc != 0 ] && echo "$out" | grep -q "no arguments" &&

@@ -12,6 +12,12 @@
 #   BENCH_DEVICE    block device for PGDATA (xfs is made on it)
 #   BENCH_PG_SETTINGS  the postgresql.conf lines common to every config
 #   BENCH_REPEATS   runs per configuration (default 1)
+#   BENCH_WORKLOADS tpcb (pgbench's default), insert (random-key B-tree
+#                   inserts: UUID keys into an index larger than
+#                   shared_buffers), select (pgbench -S, the read-only
+#                   control); results of the others than tpcb go under
+#                   $WTSMGR_OUT/pgbench-WORKLOAD[-cloud]/
+#   BENCH_INSERT_ROWS  rows of the insert workload's table (default 4500000)
 #   BENCH_PROFILES  cpu (the device as it is) and/or cloud (the throttled
 #                   NVMe device, serial wtsmgr1: vm/run.sh --throttle);
 #                   cloud results go under $WTSMGR_OUT/pgbench-cloud/
@@ -40,6 +46,16 @@ CLIENTS=${BENCH_CLIENTS:-4}
 JOBS=${BENCH_JOBS:-2}
 REPEATS=${BENCH_REPEATS:-1}
 PROFILES=${BENCH_PROFILES:-cpu}
+WORKLOADS=${BENCH_WORKLOADS:-tpcb}
+INSERT_ROWS=${BENCH_INSERT_ROWS:-4500000}
+IFS=, read -r -a workloads <<< "$WORKLOADS"
+for wl in "${workloads[@]}"; do
+	case "$wl" in tpcb|insert|select) ;; *) bdie "unknown workload '$wl' (tpcb, insert, select)";; esac
+done
+# The insert workload: one row with a random UUID key per transaction,
+# so every insert dirties a random leaf of the index.
+echo 'INSERT INTO bench_uuid (k, v) VALUES (gen_random_uuid(), :client_id);' > /tmp/insert.sql
+chmod 644 /tmp/insert.sql
 DEV=${BENCH_DEVICE:-/dev/nvme0n1}
 TEMPLATE_DEV=${BENCH_TEMPLATE_DEVICE:-/dev/vdb}
 OUT=$WTSMGR_OUT/pgbench
@@ -95,7 +111,7 @@ for c in "${listed[@]}"; do
 	esac
 done
 n_cfg=${#order[@]}
-n_runs=$((n_cfg * REPEATS * ${#profiles[@]}))
+n_runs=$((n_cfg * REPEATS * ${#profiles[@]} * ${#workloads[@]}))
 
 if [ "${order[0]}" = wtsmgr ]; then
 	stage=/wtsmgr/build/ext-stage
@@ -137,6 +153,7 @@ blog "CPU speed: gzip test $(cut -d' ' -f2 "$OUT/cpu-speed.txt") ms in the guest
 # (an earlier boot's, kept by the host) is used as it is.
 t0=$(date +%s)
 key="scale=$SCALE"
+case ",$WORKLOADS," in *,insert,*) key="$key insert_rows=$INSERT_ROWS";; esac
 reuse=0
 if [ -n "${BENCH_TEMPLATE_REUSE:-}" ] && mount "$TEMPLATE_DEV" $TMNT 2>/dev/null; then
 	if [ "$(cat $TMNT/template.key 2>/dev/null)" = "$key" ]; then
@@ -170,6 +187,15 @@ pg pgbench -i -q -s "$SCALE" 2>&1 | tee "$OUT/pgbench-init.txt" |
 		case "$line" in *" done (elapsed"*) blog "[template] pgbench -i: ${line%%(elapsed*}";; esac
 	done ||
 	{ tail "$OUT/pgbench-init.txt" >&2; bdie "pgbench -i failed"; }
+case "$key" in
+*insert_rows=*)
+	blog "template: bench_uuid, $INSERT_ROWS rows with random UUID keys, and its index"
+	sql "CREATE TABLE bench_uuid (k uuid NOT NULL, v int NOT NULL)" >/dev/null
+	sql "INSERT INTO bench_uuid SELECT gen_random_uuid(), 0 FROM generate_series(1, $INSERT_ROWS)" >/dev/null
+	sql "ALTER TABLE bench_uuid ADD PRIMARY KEY (k)" >/dev/null
+	sql "VACUUM ANALYZE bench_uuid" >/dev/null
+	blog "template: bench_uuid index $(( $(sql "SELECT pg_relation_size('bench_uuid_pkey')") / 1048576 )) MiB";;
+esac
 sql "SELECT pg_database_size('postgres')" > "$OUT/database-bytes.txt"
 sql "SELECT pg_relation_size('pgbench_accounts')" > "$OUT/accounts-bytes.txt"
 pg_stop $TMNT/pgdata
@@ -184,17 +210,25 @@ printf '%s\n' "$BENCH_PG_SETTINGS" > "$OUT/common-settings.txt"
 i=0
 for run in $(seq "$REPEATS"); do
 for prof in "${profiles[@]}"; do
+for wl in "${workloads[@]}"; do
 for cfg in "${order[@]}"; do
 	i=$((i + 1))
+	sub=pgbench
+	[ "$wl" = tpcb ] || sub=$sub-$wl
 	if [ "$prof" = cloud ]; then
 		DEV=$CLOUD_DEV
-		tag="[cloud $cfg r$run, $i/$n_runs]"
-		d=$WTSMGR_OUT/pgbench-cloud/$cfg/r$run
+		sub=$sub-cloud
 	else
 		DEV=$CPU_DEV
-		tag="[$cfg r$run, $i/$n_runs]"
-		d=$OUT/$cfg/r$run
 	fi
+	tag="[$cfg r$run, $i/$n_runs]"
+	[ "$sub" = pgbench ] || tag="[${sub#pgbench-} $cfg r$run, $i/$n_runs]"
+	d=$WTSMGR_OUT/$sub/$cfg/r$run
+	case $wl in
+	tpcb) wl_args=();;
+	select) wl_args=(-S);;
+	insert) wl_args=(-f /tmp/insert.sql);;
+	esac
 	mkdir -p "$d"
 
 	# 2. A fresh xfs on the device and the template's copy, cold caches.
@@ -240,7 +274,7 @@ The comparison needs a kernel with buffered RWF_ATOMIC; to run the other configu
 
 	if [ "$WARMUP" -gt 0 ]; then
 		blog "$tag warm-up ${WARMUP} s"
-		pg pgbench -n -T "$WARMUP" -c "$CLIENTS" -j "$JOBS" > "$d/warmup.txt" 2>&1
+		pg pgbench -n "${wl_args[@]}" -T "$WARMUP" -c "$CLIENTS" -j "$JOBS" > "$d/warmup.txt" 2>&1
 	fi
 	# A checkpoint right before the window: every configuration starts
 	# its window at the beginning of a checkpoint cycle.
@@ -281,7 +315,7 @@ The comparison needs a kernel with buffered RWF_ATOMIC; to run the other configu
 	rm -rf /tmp/pgb && mkdir /tmp/pgb && chown postgres: /tmp/pgb
 	# pgbench's progress lines (stderr) become ours; its summary (stdout)
 	# goes to a file.  "set -o pipefail" keeps pgbench's exit status.
-	pg pgbench -n -T "$DURATION" -c "$CLIENTS" -j "$JOBS" -P 5 \
+	pg pgbench -n "${wl_args[@]}" -T "$DURATION" -c "$CLIENTS" -j "$JOBS" -P 5 \
 		-l --log-prefix=/tmp/pgb/pgbench_log 2>&1 >"$d/pgbench.txt" |
 	while read -r line; do
 		case "$line" in
@@ -316,6 +350,7 @@ The comparison needs a kernel with buffered RWF_ATOMIC; to run the other configu
 	tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$d/pgbench.txt")
 	blog "$tag done: ${tps:-?} tps"
 	umount $MNT
+done
 done
 done
 done

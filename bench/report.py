@@ -355,6 +355,16 @@ def compare(sa, sb):
     return rv, "overlap"
 
 
+def chance_note(n):
+    """How often two sets of n runs from the same distribution have
+    ranges apart by chance: 2 n! n! / (2n)!."""
+    if n < 2:
+        return ""
+    p = 2 * math.factorial(n) ** 2 / math.factorial(2 * n)
+    return (f"With {n} runs a side, two configurations that do not differ at all still get "
+            f"ranges apart by chance once in {1 / p:.0f} comparisons. ")
+
+
 def ratio_pairs(cfgs):
     """The ratio columns: the headline wtsmgr/unsafe first, then each
     configuration against stock."""
@@ -410,7 +420,8 @@ def table(results, cfgs, runs, failed, values, sfx, w):
       + ". Each cell is the **median (lowest-highest)** over the runs. A ratio is that of the medians; "
       "it is marked **differs** only when the two ranges do not overlap, **overlap** when they do "
       "(no difference shown by these runs), **1 run** when a side has a single run. "
-      "Headline: **wtsmgr/unsafe** (protection should cost nothing against the unprotected ceiling).\n")
+      + chance_note(min(nruns.values()))
+      + "Headline: **wtsmgr/unsafe** (protection should cost nothing against the unprotected ceiling).\n")
     pairs = ratio_pairs(cfgs)
     hdr = ["figure"] + [LABEL[c] for c in cfgs] + [f"{a}/{b}" for a, b in pairs]
     w("| " + " | ".join(hdr) + " |")
@@ -656,7 +667,9 @@ def pgbench_section(results, m, settings, out, profile="cpu", wl="tpcb"):
     table(results, cfgs, runs, failed, values, sfx, w)
     order = [c for c in (["wtsmgr"] + [x for x in cfgs if x != "wtsmgr"]) if c in cfgs]
     w(f"Window {duration:.0f} s per run after a warm-up and a CHECKPOINT, each run on a fresh copy "
-      f"of the same database; order of the runs: {', '.join(order)}, then again. Clients, scale and "
+      f"of the same database; order of the runs: {', '.join(order)} in the first round, each "
+      "later round starting one configuration later (so that none always runs in the same "
+      "position). Clients, scale and "
       f"the other options: `{m.get('settings', '')}`.")
     w("Common PostgreSQL settings (every configuration; each adds only the lines above):\n")
     w("```")

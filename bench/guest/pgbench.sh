@@ -211,7 +211,11 @@ i=0
 for run in $(seq "$REPEATS"); do
 for prof in "${profiles[@]}"; do
 for wl in "${workloads[@]}"; do
-for cfg in "${order[@]}"; do
+# Each round starts one configuration later (round 1: wtsmgr, stock,
+# unsafe; round 2: stock, unsafe, wtsmgr; ...), so that no configuration
+# always runs in the same position.
+rot=$(( (run - 1) % n_cfg ))
+for cfg in "${order[@]:rot}" "${order[@]:0:rot}"; do
 	i=$((i + 1))
 	sub=pgbench
 	[ "$wl" = tpcb ] || sub=$sub-$wl

@@ -22,8 +22,9 @@
 #
 # Options (environment variables, or make variables: make bench BENCH_SCALE=10):
 #   BENCH_CONFIGS    pgbench configurations (default stock,wtsmgr,unsafe)
-#   BENCH_SCALE      pgbench scale (default 30: about 450 MB, larger than
-#                    shared_buffers, well within the guest's 4 GiB)
+#   BENCH_SCALE      pgbench scale (default 20: about 300 MB, 2.3 times
+#                    shared_buffers; each cloud run copies it onto the
+#                    throttled device, 48 s at 6.25 MiB/s)
 #   BENCH_DURATION   measured seconds per run (default 60)
 #   BENCH_REPEATS    runs per configuration (default 3; the report shows
 #                    the median and the range of every figure)
@@ -52,7 +53,7 @@
 #                    instructions per transaction
 #   BENCH_INSN_DURATION  measured (guest) seconds of that pass (default 30)
 #   BENCH_ICOUNT_SHIFT   2^shift ns of guest time per instruction (default 3)
-#   BENCH_WARMUP     warm-up seconds before each window (default 15)
+#   BENCH_WARMUP     warm-up seconds before each window (default 10)
 #   BENCH_CLIENTS    pgbench clients (default 4); BENCH_JOBS threads (2)
 #   BENCH_DEVICE     guest block device for the data (default /dev/nvme0n1)
 #   BENCH_CHECKPOINT_TIMEOUT  (default 30s); BENCH_SHARED_BUFFERS (128MB)
@@ -94,7 +95,7 @@ command=${command% }
 
 BENCH=${BENCH:-pgbench,walinit}
 CONFIGS=${BENCH_CONFIGS:-stock,wtsmgr,unsafe}
-SCALE=${BENCH_SCALE:-30}
+SCALE=${BENCH_SCALE:-20}
 DURATION=${BENCH_DURATION:-60}
 REPEATS=${BENCH_REPEATS:-3}
 PROFILES=${BENCH_PROFILES:-cpu,cloud}
@@ -106,7 +107,7 @@ CLOUD_SLOWDOWN=${BENCH_CLOUD_SLOWDOWN:-20}
 INSN=${BENCH_INSN:-icount}
 INSN_DURATION=${BENCH_INSN_DURATION:-30}
 ICOUNT_SHIFT=${BENCH_ICOUNT_SHIFT:-3}
-WARMUP=${BENCH_WARMUP:-15}
+WARMUP=${BENCH_WARMUP:-10}
 CLIENTS=${BENCH_CLIENTS:-4}
 JOBS=${BENCH_JOBS:-2}
 DEVICE=${BENCH_DEVICE:-/dev/nvme0n1}

@@ -202,6 +202,10 @@ def analyse_config(results, cfg, duration, marks, d=None, run=1):
     r["dev_write_bytes"] = (ds1[6] - ds0[6]) * SECTOR
     r["dev_flush"] = ds1[15] - ds0[15] if len(ds1) > 15 else None
     r["dev_read_bytes"] = (ds1[2] - ds0[2]) * SECTOR
+    r["dev_read_req"] = ds1[0] - ds0[0]
+    # What QEMU's block throttling counts: requests and bytes, both ways.
+    r["dev_io_per_tx"] = (r["dev_write_req"] + r["dev_read_req"]) / n
+    r["dev_io_bytes_per_tx"] = (r["dev_write_bytes"] + r["dev_read_bytes"]) / n
     r["dev_write_req_per_tx"] = r["dev_write_req"] / n
     r["dev_write_bytes_per_tx"] = r["dev_write_bytes"] / n
     r["dev_flush_per_tx"] = r["dev_flush"] / n if r["dev_flush"] is not None else None
@@ -625,6 +629,95 @@ def cloud_section(results, m, cfgs, runs, failed, values, duration, w, lines, sf
     return lines
 
 
+SECTIONS = {}   # (profile, workload) -> (runs, icount figures), for the projection
+
+# Reference devices of the capacity model: (name, MiB/s, IOPS).
+DEVICES = [
+    ("local NVMe SSD", 2000, 200000),
+    ("provisioned cloud volume (gp3-like baseline)", 125, 3000),
+    ("throughput-optimised cloud volume", 500, 500),
+]
+REF_CPU_IPS = 2 * 3e9   # 2 vCPUs at about 3e9 instructions per second each
+
+
+def projection_section(m):
+    """The capacity model: TPS ceilings from the per-transaction costs,
+    and its check against the throttled measurement."""
+    cpu = SECTIONS.get(("cpu", "tpcb"))
+    if not cpu:
+        return []
+    runs, icount = cpu
+    cfgs = [c for c in ORDER if runs.get(c)]
+    if not cfgs:
+        return []
+
+    def med(src, key):
+        st = spread([r.get(key) for r in src])
+        return st[0] if st else None
+    lines = ["## Capacity projection (a model, not a measurement)\n",
+             "From the measured costs per transaction (medians of the unthrottled runs; instructions "
+             "from the icount pass), the TPS a configuration could reach on a few reference devices "
+             "if nothing else limited it:\n",
+             "    TPS ceiling = min( CPU: 6e9 instructions/s / instructions per transaction,",
+             "                       bandwidth: device bytes/s / device bytes (read + written) per transaction,",
+             "                       IOPS: device IOPS / device requests (read + write) per transaction )\n",
+             "The CPU is 2 vCPUs at about 3e9 instructions per second each. Not modelled: lock and "
+             "commit-flush latency (group commit), checkpoint bursts, the cost of a write by its size, "
+             "caching; a ceiling is an upper bound.\n"]
+    hdr = ["device"] + [LABEL[c] for c in cfgs]
+    if "wtsmgr" in cfgs and "stock" in cfgs:
+        hdr.append("wtsmgr/stock")
+    lines += ["| " + " | ".join(hdr) + " |", "|" + "---|" * len(hdr)]
+    insn = {c: med(icount.get(c, []), "icount_insn_per_tx") for c in cfgs}
+    byts = {c: med(runs[c], "dev_io_bytes_per_tx") for c in cfgs}
+    ios = {c: med(runs[c], "dev_io_per_tx") for c in cfgs}
+
+    def ceiling(c, mibs, iops, cpu_tps=None):
+        parts = []
+        if cpu_tps is not None:
+            parts.append((cpu_tps, "CPU"))
+        elif insn[c]:
+            parts.append((REF_CPU_IPS / insn[c], "CPU"))
+        if byts[c]:
+            parts.append((mibs * 1048576 / byts[c], "bandwidth"))
+        if ios[c]:
+            parts.append((iops / ios[c], "IOPS"))
+        return min(parts) if parts else (None, "")
+    for name, mibs, iops in DEVICES:
+        row = [f"{name}: {mibs} MiB/s, {iops:,} IOPS"]
+        ceil = {}
+        for c in cfgs:
+            v, by = ceiling(c, mibs, iops)
+            ceil[c] = v
+            row.append("n/a" if v is None else f"{v:,.0f} ({by})")
+        if len(hdr) > len(row):
+            r = ratio(ceil.get("wtsmgr"), ceil.get("stock"))
+            row.append("n/a" if r is None else f"{r:.2f}")
+        lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+    # The check: the throttled device of the cloud profile, with the
+    # guest's own CPU ceiling (its unthrottled TPS).
+    cloud = SECTIONS.get(("cloud", "tpcb"))
+    cl = kv_line(m.get("cloud", ""))
+    if cloud and cl.get("bps") and cl.get("iops_throttle"):
+        cruns = cloud[0]
+        bps, tio = int(cl["bps"]), int(cl["iops_throttle"])
+        lines += [f"Check against the measurement: the cloud profile's device ({bps / 1048576:.2f} MiB/s, "
+                  f"{tio} IOPS), with the guest's CPU ceiling taken as its unthrottled TPS:\n",
+                  "| configuration | model TPS (limit) | measured TPS (median, range) | measured / model |",
+                  "|---|---|---|---|"]
+        for c in cfgs:
+            if not cruns.get(c):
+                continue
+            v, by = ceiling(c, bps / 1048576, tio, med(runs[c], "tps"))
+            st = spread([r.get("tps") for r in cruns[c]])
+            q = ratio(st[0] if st else None, v)
+            lines.append(f"| {LABEL[c]} | {fmt(v, 'f1')} ({by}) | {fmt_spread(st, 'f1')} | "
+                         f"{'n/a' if q is None else f'{q:.2f}'} |")
+        lines.append("")
+    return lines
+
+
 def pgbench_section(results, m, settings, out, profile="cpu", wl="tpcb"):
     sub = "pgbench" + ("" if wl == "tpcb" else "-" + wl) + ("" if profile == "cpu" else "-cloud")
     sfx = sub[len("pgbench"):]
@@ -640,6 +733,7 @@ def pgbench_section(results, m, settings, out, profile="cpu", wl="tpcb"):
         runs[c] = [r for r in (analyse_config(results, c, duration, marks, d, k)
                                for k, d in run_dirs(base, c)) if r]
     icount, calib_note = icount_figures(results, cfgs, m, sub) if profile == "cpu" else ({}, "")
+    SECTIONS[(profile, wl)] = (runs, icount)
     done = [c for c in cfgs if runs[c]]
     failed = [c for c in cfgs if not runs[c]]
 
@@ -924,6 +1018,7 @@ def main():
     for profile in ("cpu", "cloud"):
         for wl in [x for x in ("tpcb", "insert", "select") if x in wls]:
             lines += pgbench_section(results, m, settings, lines, profile, wl)
+    lines += projection_section(m)
     lines += walinit_section(results)
     lines += kernel_section(results)
     with open(os.path.join(results, "results.md"), "w") as f:

@@ -170,7 +170,7 @@ grep -q 'a loop of 250,000,000 instructions counted as 250,000,000 (+0.0%' "$R/r
 grep -q 'not measured' "$R/results.md" && notok "with an icount pass, no 'not measured'" ||
 	ok "with an icount pass, no 'not measured'"
 [ -s "$R/tps.png" ] && ok "tps.png with the spread" || notok "tps.png with the spread"
-grep -q 'cloud volume' "$R/results.md" && notok "no cloud section without cloud runs" ||
+grep -q '^## .*cloud volume' "$R/results.md" && notok "no cloud section without cloud runs" ||
 	ok "no cloud section without cloud runs"
 
 # The cloud-volume profile (raw/pgbench-cloud): stock 10-12 TPS, wtsmgr
@@ -211,6 +211,20 @@ grep -q 'measured in this run .*: 15.0x (guest 1,500 ms, host 100 ms)' "$C/resul
 	ok "cloud: the measured slowdown is shown" || notok "cloud: the measured slowdown is shown"
 check "cloud: no instruction rows (one pass, unthrottled)" "" \
 	"$(grep -c 'icount pass' "$C/summary-cloud.csv" | grep -v '^0$')"
+# The capacity model: stock 10^7 instructions per transaction (CPU
+# ceiling 6e9 / 1e7 = 600 TPS), wtsmgr and unsafe 5 * 10^6 (1200); one
+# device request per transaction.  Its check: the throttled device (150
+# IOPS) with the guest's unthrottled TPS as the CPU ceiling (stock 11).
+grep -qF '| local NVMe SSD: 2000 MiB/s, 200,000 IOPS | 600 (CPU) | 1,200 (CPU) | 1,200 (CPU) | 2.00 |' "$C/results.md" &&
+	ok "projection: CPU-bound on local NVMe" || notok "projection: CPU-bound on local NVMe" "$(grep 'local NVMe' "$C/results.md")"
+grep -qF '| throughput-optimised cloud volume: 500 MiB/s, 500 IOPS | 500 (IOPS) | 500 (IOPS) | 500 (IOPS) | 1.00 |' "$C/results.md" &&
+	ok "projection: IOPS-bound on the throughput-optimised volume" ||
+	notok "projection: IOPS-bound on the throughput-optimised volume" "$(grep 'throughput-optimised' "$C/results.md")"
+grep -qF '| stock | 11.0 (CPU) | 11.0 (10.0-12.0) | 1.00 |' "$C/results.md" &&
+	ok "projection: checked against the throttled measurement" ||
+	notok "projection: checked against the throttled measurement" "$(grep '^| stock |' "$C/results.md")"
+grep -q 'a model, not a measurement' "$R/results.md" && ok "projection labelled as a model" ||
+	notok "projection labelled as a model"
 for f in tps-cloud.png wal-cloud.png tps_per_second-cloud.csv runs-cloud.csv; do
 	[ -s "$C/$f" ] && ok "$f written" || notok "$f written"
 done

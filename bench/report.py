@@ -259,6 +259,10 @@ def analyse_config(results, cfg, duration, marks, d=None, run=1):
             r["insn_per_tx"] = r["insns"] / n
             break
     r["cpu_busy_s"] = cpu_busy_seconds(before, after)
+    c0, c1 = read_kv(os.path.join(d, "cpu-before.txt")), read_kv(os.path.join(d, "cpu-after.txt"))
+    if c0 and c1:
+        # Right around pgbench: without the snapshots' own psql calls.
+        r["cpu_busy_s"] = cpu_busy_seconds(c0, c1)
     ws = read_kv(os.path.join(d, "wtsmgr_stats.txt"))
     if ws.get("atomic_writes", "").isdigit():
         r["wtsmgr_stats"] = {k: int(v) for k, v in ws.items() if v.isdigit()}

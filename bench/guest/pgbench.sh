@@ -316,6 +316,9 @@ The comparison needs a kernel with buffered RWF_ATOMIC; to run the other configu
 	sampler &
 	sampler_pid=$!
 	insn_mark "$cfg-r$run-start"
+	# The CPU counters right around pgbench (the snapshots' own psql
+	# calls stay outside).
+	cpusnap > "$d/cpu-before.txt"
 	rm -rf /tmp/pgb && mkdir /tmp/pgb && chown postgres: /tmp/pgb
 	# pgbench's progress lines (stderr) become ours; its summary (stdout)
 	# goes to a file.  "set -o pipefail" keeps pgbench's exit status.
@@ -329,6 +332,7 @@ The comparison needs a kernel with buffered RWF_ATOMIC; to run the other configu
 		*) echo "$line";;
 		esac
 	done
+	cpusnap > "$d/cpu-after.txt"
 	insn_mark "$cfg-r$run-end"
 	snapshot > "$d/after.txt"
 	rm -f /tmp/sampling

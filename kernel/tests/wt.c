@@ -26,7 +26,8 @@
  *   wt lost FILE DMDEV          a failed atomic write-through write leaves
  *                               earlier buffered writes (in its folio, in
  *                               its range) and the size alone, its data
- *                               never reaches the device, fsync reports it
+ *                               never reaches the device, fsync reports it,
+ *                               preallocated blocks still read as zeroes
  *   wt fsyncerr FILE DMDEV      an fsync waiting on a failing write-through
  *                               write returns the error
  *   wt eofzero FILE BLOCKDEV    mmap stores past EOF are not sent with the
@@ -1080,6 +1081,38 @@ static int cmd_lost(const char *path, const char *dev)
 			     (long long)st.st_size, (long long)(len - 16384));
 		else
 			printf("ok: and so it stays after fsync and a cache drop\n");
+	}
+
+	/*
+	 * 4. A failed atomic write into preallocated (unwritten) blocks
+	 * within EOF: they read as zeroes afterwards, not as whatever the
+	 * device holds there.  The blocks are the ones that held the file's
+	 * first data (punched, committed, preallocated again), so that the
+	 * device has something else than zeroes there.
+	 */
+	{
+		unsigned long long sec0, sec;
+
+		if (fsync(fd))
+			die("fsync");
+		sec0 = sector_of(fd, 196608);
+		if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 196608, 16384) ||
+		    fsync(fd) || fallocate(fd, FALLOC_FL_KEEP_SIZE, 196608, 16384))
+			die("punch, fsync, fallocate");
+		sec = sector_of(fd, 196608);
+		if (sec != sec0) {
+			printf("note: the preallocation did not reuse the punched blocks (sector %llu, not %llu)\n",
+			       sec, sec0);
+		} else {
+			dm_run("WT_DM_FAIL", sec, 16384 / 512);
+			fill(buf, 16384, 196608, 9);
+			r = wt_write(fd, buf, 16384, 196608, RWF_WRITETHROUGH | RWF_ATOMIC);
+			expect_failure("atomic write-through write into preallocated blocks, to failing sectors",
+				       r);
+			dm_run("WT_DM_HEAL", 0, 0);
+			expect_zeroes(fd, 196608, 16384,
+				      "after the failure the preallocated blocks read as zeroes, not as the old data");
+		}
 	}
 	close(fd);
 	free(buf);

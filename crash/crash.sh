@@ -12,15 +12,17 @@
 #   CRASH_PG_POINTS   PostgreSQL crash points per protected configuration
 #                     (10; each one is a crash recovery and a full check,
 #                     about 25 s under TCG)
-#   CRASH_PG_CONTROL_POINTS  crash points the unprotected control may use
-#                     to find its first failure (40)
+#   CRASH_PG_CONTROL_POINTS  crash points of the unprotected control
+#                     (default: CRASH_PG_POINTS)
 #   CRASH_PG_DURATION seconds of PostgreSQL workload per configuration (60)
 #   CRASH_SEED        the seed (default: random; printed and reported)
 #   CRASH_FS          kernel-level file systems ("xfs ext4-bigalloc")
 #   CRASH_PG_FS       the PostgreSQL campaign's file system (xfs)
 #   CRASH_PARTS       "kernel postgres" (default), or one of them
 #   CRASH_OUT         results folder (crash/results/YYYYmmdd-HHMMSS;
-#                     crash/results/latest points at the last one)
+#                     crash/results/latest points at the last one); a
+#                     folder that has results keeps those of the parts
+#                     not run again, and its info.txt grows
 #   CRASH_NO_BUILD=1  use what is built
 set -euo pipefail
 . "$(dirname "$0")/../vm/lib/common.sh"
@@ -30,7 +32,8 @@ case "${1:-}" in
 ?*) die "no arguments (settings are environment or make variables; see crash/crash.sh --help)";;
 esac
 export CRASH_POINTS=${CRASH_POINTS:-1000} CRASH_WRITES=${CRASH_WRITES:-1000}
-export CRASH_PG_POINTS=${CRASH_PG_POINTS:-10} CRASH_PG_CONTROL_POINTS=${CRASH_PG_CONTROL_POINTS:-40}
+export CRASH_PG_POINTS=${CRASH_PG_POINTS:-10}
+export CRASH_PG_CONTROL_POINTS=${CRASH_PG_CONTROL_POINTS:-$CRASH_PG_POINTS}
 export CRASH_FILE_KB=${CRASH_FILE_KB:-1024}
 export CRASH_PG_DURATION=${CRASH_PG_DURATION:-60}
 export CRASH_SEED=${CRASH_SEED:-$(( $(od -An -N4 -tu4 /dev/urandom) % 1000000000 ))}
@@ -58,10 +61,10 @@ mkdir -p "$OUTDIR/raw"
 OUTDIR=$(cd "$OUTDIR" && pwd)
 ln -sfn "$OUTDIR" "$REPO/crash/results/latest" 2>/dev/null || true
 {
-	echo "command:  make crash CRASH_POINTS=$CRASH_POINTS CRASH_WRITES=$CRASH_WRITES CRASH_FILE_KB=$CRASH_FILE_KB CRASH_PG_POINTS=$CRASH_PG_POINTS CRASH_PG_DURATION=$CRASH_PG_DURATION CRASH_SEED=$CRASH_SEED"
+	echo "command:  make crash CRASH_PARTS='$PARTS' CRASH_POINTS=$CRASH_POINTS CRASH_WRITES=$CRASH_WRITES CRASH_FILE_KB=$CRASH_FILE_KB CRASH_PG_POINTS=$CRASH_PG_POINTS CRASH_PG_DURATION=$CRASH_PG_DURATION CRASH_SEED=$CRASH_SEED"
 	echo "kernel:   $(cat "$KERNEL_DIR/kernel.release") built $(date -u -r "$KERNEL_DIR/bzImage" '+%F %T') UTC, series $(git -C "$REPO" log -1 --format=%h -- kernel/patches)"
 	echo "started:  $(date -u '+%F %T') UTC on $(nproc) CPUs, QEMU $(default_accel)"
-} >"$OUTDIR/info.txt"
+} >>"$OUTDIR/info.txt"
 log "results in $OUTDIR; seed $CRASH_SEED"
 cmd="rc=0"
 for p in $PARTS; do
@@ -76,7 +79,7 @@ rc=0
 "$REPO/vm/run.sh" --out "$OUTDIR/raw" --timeout $((6 * 3600)) -- \
 	env "${vars[@]}" bash -c "$cmd; exit \$rc" 2>&1 | tee "$OUTDIR/guest.log" ||
 	rc=$?
-echo "finished: $(date -u '+%F %T') UTC, $(elapsed "$t0")" >>"$OUTDIR/info.txt"
+echo "finished: $(date -u '+%F %T') UTC, $(elapsed "$t0") (exit $rc)" >>"$OUTDIR/info.txt"
 python3 "$REPO/crash/report.py" "$OUTDIR" || rc=1
 log "report: $OUTDIR/results.md ($(elapsed "$t0"))"
 exit $rc

@@ -67,7 +67,7 @@ def main():
                 r["fs"], r["config"], n, t, pct(t, n), e, r["points_with_partial_writes"],
                 r["atomic_entries"], r["other_entries"], r["writes"], r.get("check", "mount"),
                 verdict))
-            plot.append(("%s %s" % (r["fs"], r["config"]), 100.0 * t / n if n else 0))
+            plot.append(("%s %s (%d/%d)" % (r["fs"], r["config"], t, n), 100.0 * t / n if n else 0))
         seeds = sorted({r["seed"] for r in kern})
         md += ["", "Seed(s): %s. A failing point is rebuilt with `replay run --point ENTRY "
                "--seed SEED --start-mark start LOG TARGET`." % ", ".join(seeds), ""]
@@ -94,7 +94,7 @@ def main():
                 r["fs"], r["config"], n, f, r["recovery_failures"], r["lost_commits"],
                 r["invariant_failures"], r["amcheck_failures"], r["checksum_failures"],
                 r["commits"], r["transactions"], verdict))
-            plot.append(("pg %s %s" % (r["fs"], r["config"]), 100.0 * f / n if n else 0))
+            plot.append(("pg %s %s (%d/%d)" % (r["fs"], r["config"], f, n), 100.0 * f / n if n else 0))
         md.append("")
     md += ["## What the model covers", "",
            "- Covered: a power cut at any logged write. Everything before the last "

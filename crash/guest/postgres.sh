@@ -21,8 +21,9 @@
 # of workload, 40), CRASH_SEED, CRASH_PG_CONFIGS ("wtsmgr unsafe stock"),
 # CRASH_PG_FS (xfs or ext4-bigalloc; default xfs), CRASH_PG_MIN_FOUND
 # (points at which the control must fail; default 1),
-# CRASH_PG_CONTROL_POINTS (crash points of the control, which stops at
-# its CRASH_PG_MIN_FOUND-th failure; default 4 x CRASH_PG_POINTS),
+# CRASH_PG_CONTROL_POINTS (crash points of the control; default
+# CRASH_PG_POINTS), CRASH_PG_CONTROL_STOP=1 (the control stops at its
+# CRASH_PG_MIN_FOUND-th failure, as make check's short campaign does),
 # CRASH_RESULTS (default $WTSMGR_OUT/crash-postgres).
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../vm/guest/testlib.sh"
@@ -34,7 +35,7 @@ SEED=${CRASH_SEED:-$(( $(od -An -N4 -tu4 /dev/urandom) % 1000000000 ))}
 CONFIGS=${CRASH_PG_CONFIGS:-wtsmgr unsafe stock}
 FS=${CRASH_PG_FS:-xfs}
 MIN_FOUND=${CRASH_PG_MIN_FOUND:-1}
-CONTROL_POINTS=${CRASH_PG_CONTROL_POINTS:-$((4 * POINTS))}
+CONTROL_POINTS=${CRASH_PG_CONTROL_POINTS:-$POINTS}
 RES=${CRASH_RESULTS:-${WTSMGR_OUT:-/tmp}/crash-postgres}
 MNT=/mnt/pgcrash
 PGDATA=$MNT/data
@@ -131,10 +132,12 @@ for cfg in $CONFIGS; do
 	$REPLAY info /dev/mapper/crash-log | sed "s/^/# $cfg log: /" | grep -v ': mark c[0-9]*$'
 	per=$RES/points-$cfg.tsv
 	: >"$per"
-	# The control looks until it has found what it must find: a torn
-	# page is only visible when both of its halves changed.
+	# In a short campaign the control looks until it has found what it
+	# must find (a torn page is only visible when both of its halves
+	# changed); the full campaign measures its share at every point.
 	if [ "$cfg" = unsafe ]; then
-		pts=(--points "$CONTROL_POINTS" --stop-after "$MIN_FOUND")
+		pts=(--points "$CONTROL_POINTS")
+		[ "${CRASH_PG_CONTROL_STOP:-0}" = 1 ] && pts+=(--stop-after "$MIN_FOUND")
 	else
 		pts=(--points "$POINTS")
 	fi

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 . vm/lib/common.sh
 . vm/guest/testlib.sh
 export CRASH_POINTS=${CRASH_POINTS:-20} CRASH_PG_POINTS=${CRASH_PG_POINTS:-3}
-export CRASH_PG_CONTROL_POINTS=${CRASH_PG_CONTROL_POINTS:-16}
+export CRASH_PG_CONTROL_POINTS=${CRASH_PG_CONTROL_POINTS:-16} CRASH_PG_CONTROL_STOP=1
 rc=0
 for part in kernel postgres; do
 	log=$(mktemp)

@@ -17,7 +17,7 @@
 #   CRASH_PG_DURATION seconds of PostgreSQL workload per configuration (60)
 #   CRASH_SEED        the seed (default: random; printed and reported)
 #   CRASH_FS          kernel-level file systems ("xfs ext4-bigalloc")
-#   CRASH_PG_FS       the PostgreSQL campaign's file system (xfs)
+#   CRASH_PG_FS       the PostgreSQL campaign's file systems ("xfs ext4-bigalloc")
 #   CRASH_PARTS       "kernel postgres" (default), or one of them
 #   CRASH_OUT         results folder (crash/results/YYYYmmdd-HHMMSS;
 #                     crash/results/latest points at the last one); a
@@ -35,6 +35,7 @@ export CRASH_POINTS=${CRASH_POINTS:-1000} CRASH_WRITES=${CRASH_WRITES:-1000}
 export CRASH_PG_POINTS=${CRASH_PG_POINTS:-10}
 export CRASH_PG_CONTROL_POINTS=${CRASH_PG_CONTROL_POINTS:-$CRASH_PG_POINTS}
 export CRASH_FILE_KB=${CRASH_FILE_KB:-1024}
+export CRASH_PG_FS=${CRASH_PG_FS:-xfs ext4-bigalloc}
 export CRASH_PG_DURATION=${CRASH_PG_DURATION:-60}
 export CRASH_SEED=${CRASH_SEED:-$(( $(od -An -N4 -tu4 /dev/urandom) % 1000000000 ))}
 PARTS=${CRASH_PARTS:-kernel postgres}

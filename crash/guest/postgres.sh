@@ -19,7 +19,7 @@
 #
 # Environment: CRASH_PG_POINTS (default 6), CRASH_PG_DURATION (seconds
 # of workload, 40), CRASH_SEED, CRASH_PG_CONFIGS ("wtsmgr unsafe stock"),
-# CRASH_PG_FS (xfs or ext4-bigalloc; default xfs), CRASH_PG_MIN_FOUND
+# CRASH_PG_FS (file systems: xfs and/or ext4-bigalloc; default xfs), CRASH_PG_MIN_FOUND
 # (points at which the control must fail; default 1),
 # CRASH_PG_CONTROL_POINTS (crash points of the control; default
 # CRASH_PG_POINTS), CRASH_PG_CONTROL_STOP=1 (the control stops at its
@@ -33,7 +33,7 @@ POINTS=${CRASH_PG_POINTS:-6}
 DURATION=${CRASH_PG_DURATION:-40}
 SEED=${CRASH_SEED:-$(( $(od -An -N4 -tu4 /dev/urandom) % 1000000000 ))}
 CONFIGS=${CRASH_PG_CONFIGS:-wtsmgr unsafe stock}
-FS=${CRASH_PG_FS:-xfs}
+FSLIST=${CRASH_PG_FS:-xfs}
 MIN_FOUND=${CRASH_PG_MIN_FOUND:-1}
 CONTROL_POINTS=${CRASH_PG_CONTROL_POINTS:-$POINTS}
 RES=${CRASH_RESULTS:-${WTSMGR_OUT:-/tmp}/crash-postgres}
@@ -69,11 +69,12 @@ cat >/tmp/rnd.sql <<'EOF'
 INSERT INTO rnd VALUES (gen_random_uuid(), 1);
 EOF
 
+for FS in $FSLIST; do
 for cfg in $CONFIGS; do
 	note "$FS $cfg: ${DURATION}s of workload, then $POINTS crash points"
 	lw_start >/dev/null 2>&1 && mkfs_fs "$FS" $LW >/dev/null &&
 		mount -t "$(fstype "$FS")" $LW $MNT && mkdir $PGDATA && chown postgres: $PGDATA ||
-		{ check "$cfg: file system on log-writes" false; lw_cleanup; lw_slices; continue; }
+		{ check "$FS $cfg: file system on log-writes" false; lw_cleanup; lw_slices; continue; }
 	pg initdb -D $PGDATA -k -N -A trust >/dev/null
 	{
 		echo "listen_addresses = ''"
@@ -92,13 +93,13 @@ for cfg in $CONFIGS; do
 	} >>$PGDATA/postgresql.conf
 	if ! pg pg_ctl -D $PGDATA -w -t 300 -l /tmp/pg-$cfg.log start >/dev/null; then
 		tail -n 20 /tmp/pg-$cfg.log
-		check "$cfg: PostgreSQL starts" false
+		check "$FS $cfg: PostgreSQL starts" false
 		umount $MNT; lw_stop; continue
 	fi
 	[ "$cfg" = wtsmgr ] && sql "CREATE EXTENSION wtsmgr" >/dev/null
 	want=off
 	[ "$cfg" = stock ] && want=on
-	check_eq "$cfg: full_page_writes is $want" "$want" "$(sql 'SHOW full_page_writes')"
+	check_eq "$FS $cfg: full_page_writes is $want" "$want" "$(sql 'SHOW full_page_writes')"
 	[ "$cfg" = wtsmgr ] && note "wtsmgr: $(sql 'SELECT full_page_writes_reason FROM wtsmgr_status')"
 	pg pgbench -i -s 1 -q >/dev/null 2>&1
 	sql "CREATE TABLE hot (id int PRIMARY KEY, n bigint NOT NULL, pad text NOT NULL)
@@ -110,7 +111,7 @@ for cfg in $CONFIGS; do
 	sync
 	lw_mark start
 	pg pgbench -n -c 2 -j 1 -T "$DURATION" -b tpcb-like@4 -f /tmp/hot.sql@4 \
-		-f /tmp/rnd.sql@2 >"$RES/pgbench-$cfg.txt" 2>&1 &
+		-f /tmp/rnd.sql@2 >"$RES/pgbench-$FS-$cfg.txt" 2>&1 &
 	bench=$!
 	i=0
 	while kill -0 $bench 2>/dev/null; do
@@ -120,17 +121,17 @@ for cfg in $CONFIGS; do
 	wait $bench
 	rc=$?
 	lw_mark end
-	check "$cfg: the workload ran (pgbench exit $rc, $i commits)" test "$rc" = 0
+	check "$FS $cfg: the workload ran (pgbench exit $rc, $i commits)" test "$rc" = 0
 	txns=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' \
-		"$RES/pgbench-$cfg.txt")
+		"$RES/pgbench-$FS-$cfg.txt")
 	grep -c 'checkpoint complete' /tmp/pg-$cfg.log | sed "s/^/# $cfg: checkpoints completed: /"
 	pg pg_ctl -D $PGDATA -m immediate stop >/dev/null 2>&1
 	umount $MNT
 	lw_stop
-	marks=/tmp/marks-$cfg
+	marks=/tmp/marks-$FS-$cfg
 	$REPLAY dump /dev/mapper/crash-log | awk '/ mark c[0-9]+$/ { print $1, substr($NF, 2) }' >$marks
 	$REPLAY info /dev/mapper/crash-log | sed "s/^/# $cfg log: /" | grep -v ': mark c[0-9]*$'
-	per=$RES/points-$cfg.tsv
+	per=$RES/points-$FS-$cfg.tsv
 	: >"$per"
 	# In a short campaign the control looks until it has found what it
 	# must find (a torn page is only visible when both of its halves
@@ -142,11 +143,11 @@ for cfg in $CONFIGS; do
 		pts=(--points "$POINTS")
 	fi
 	$REPLAY run --start-mark start --end-mark end --batch-end "${pts[@]}" \
-		--seed "$SEED" --results "$RES/replay-$cfg.tsv" \
+		--seed "$SEED" --results "$RES/replay-$FS-$cfg.tsv" \
 		--exec "$here/on-image.sh $(fstype "$FS") $here/pgcheck.sh $marks $per" \
-		/dev/mapper/crash-log "$REPLAY_TARGET" >"$RES/replay-$cfg.log" 2>&1
+		/dev/mapper/crash-log "$REPLAY_TARGET" >"$RES/replay-$FS-$cfg.log" 2>&1
 	rrc=$?
-	grep -v '^replay: [0-9]*/' "$RES/replay-$cfg.log" | tail -n 12 | sed 's/^/# /'
+	grep -v '^replay: [0-9]*/' "$RES/replay-$FS-$cfg.log" | tail -n 12 | sed 's/^/# /'
 	read -r npts failed rec lost inv amc sums <<< "$(awk -F'\t' '{
 		n++; bad = 0
 		if ($2 != "yes") { r++; bad = 1 }
@@ -158,14 +159,15 @@ for cfg in $CONFIGS; do
 		END { printf "%d %d %d %d %d %d %d\n", n, f, r, l, v, a, c }' "$per")"
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$FS" "$cfg" "$npts" "$failed" \
 		"$rec" "$lost" "$inv" "$amc" "$sums" "$i" "${txns:-0}" "$SEED" >>"$SUMMARY"
-	check_eq "$cfg: every crash point was rebuilt and checked" "yes" \
+	check_eq "$FS $cfg: every crash point was rebuilt and checked" "yes" \
 		"$( [ "$rrc" -le 1 ] && [ "$npts" -ge 1 ] && echo yes || echo "no (replay exit $rrc, $npts points)")"
 	case $cfg in
-	unsafe) check_ge "$cfg (control): failures found at >= $MIN_FOUND of $npts crash points (found $failed)" \
+	unsafe) check_ge "$FS $cfg (control): failures found at >= $MIN_FOUND of $npts crash points (found $failed)" \
 			"$MIN_FOUND" "$failed";;
-	*) check_eq "$cfg: clean recovery, no lost commit, no corruption at all $npts crash points" \
+	*) check_eq "$FS $cfg: clean recovery, no lost commit, no corruption at all $npts crash points" \
 			0 "$failed";;
 	esac
+done
 done
 lw_cleanup
 note "summary: $SUMMARY"

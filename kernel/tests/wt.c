@@ -32,6 +32,9 @@
  *                               write returns the error
  *   wt eofzero FILE BLOCKDEV    mmap stores past EOF are not sent with the
  *                               EOF block of an extending write-through write
+ *   wt jstress FILE SECONDS     ext4 under journal pressure: write-through,
+ *                               buffered writes, fsync and commits; fails
+ *                               when nothing progresses for 60 s
  *   wt cowenospc FILE           xfs: an atomic write-through write whose
  *                               copy-on-write allocation fails (ENOSPC)
  *                               keeps an earlier buffered write in its range
@@ -63,6 +66,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -1464,6 +1468,154 @@ static int cmd_cowenospc(const char *path)
 	return failures ? 1 : 0;
 }
 
+struct jstress {
+	int fd, ofd;
+	unsigned int seed;
+	volatile unsigned long *progress;
+	volatile int *stop;
+};
+
+static void *jstress_wt(void *arg)
+{
+	struct jstress *j = arg;
+	unsigned char *buf = xaligned(262144);
+
+	fill(buf, 262144, 0, 5);
+	while (!*j->stop) {
+		off_t off = (off_t)(rand_r(&j->seed) % 120) * 65536 + 4096;
+
+		wt_write(j->fd, buf, 262144, off, RWF_WRITETHROUGH);
+		__sync_fetch_and_add(j->progress, 1);
+	}
+	free(buf);
+	return NULL;
+}
+
+static void *jstress_dirty(void *arg)
+{
+	struct jstress *j = arg;
+	char b[4096];
+
+	memset(b, 'd', sizeof(b));
+	while (!*j->stop) {
+		if (pwrite(j->fd, b, sizeof(b), (off_t)(rand_r(&j->seed) % 2048) * 4096) < 0)
+			break;
+		__sync_fetch_and_add(j->progress, 1);
+	}
+	return NULL;
+}
+
+static void *jstress_fsync(void *arg)
+{
+	struct jstress *j = arg;
+
+	while (!*j->stop) {
+		fsync(j->fd);
+		__sync_fetch_and_add(j->progress, 1);
+	}
+	return NULL;
+}
+
+static void *jstress_commit(void *arg)
+{
+	struct jstress *j = arg;
+	char b[512];
+	unsigned int n = 0;
+
+	memset(b, 'c', sizeof(b));
+	while (!*j->stop) {
+		if (pwrite(j->ofd, b, sizeof(b), (off_t)(n++ % 64) * 4096) < 0)
+			break;
+		fsync(j->ofd);
+		__sync_fetch_and_add(j->progress, 1);
+	}
+	return NULL;
+}
+
+/*
+ * wt jstress FILE SECONDS: ext4, write-through writes of 256 KiB across
+ * large folios whose other blocks buffered writes keep dirty, fsync of
+ * the same file (which waits, holding a journal handle, for folios under
+ * writeback) and commits forced by fsync of a second file.  Fails when
+ * no thread makes progress for 60 s (the threads are then left behind,
+ * stuck; their stacks are printed).
+ */
+static int cmd_jstress(const char *path, int seconds)
+{
+	unsigned long *progress = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	unsigned long last = 0;
+	time_t t0 = time(NULL), seen;
+	pid_t child;
+	int st;
+
+	if (progress == MAP_FAILED)
+		die("mmap");
+	fflush(stdout);
+	child = fork();
+	if (child < 0)
+		die("fork");
+	if (child == 0) {
+		void *(*fns[])(void *) = { jstress_wt, jstress_dirty, jstress_fsync,
+					   jstress_commit };
+		struct jstress j[4];
+		pthread_t t[4];
+		char other[600];
+		unsigned char *buf = xaligned(1 << 20);
+		volatile int stop = 0;
+		int fd = open_file(path), ofd;
+
+		snprintf(other, sizeof(other), "%s.other", path);
+		ofd = open_file(other);
+		fill(buf, 1 << 20, 0, 1);
+		for (int i = 0; i < 8; i++)
+			if (pwrite(fd, buf, 1 << 20, (off_t)i << 20) != 1 << 20)
+				die("initial write");
+		if (fsync(fd))
+			die("fsync");
+		for (int i = 0; i < 4; i++) {
+			j[i] = (struct jstress){ .fd = fd, .ofd = ofd, .seed = 7 + i,
+						 .progress = progress, .stop = &stop };
+			if (pthread_create(&t[i], NULL, fns[i], &j[i]))
+				die("pthread_create");
+		}
+		sleep(seconds);
+		stop = 1;
+		for (int i = 0; i < 4; i++)
+			pthread_join(t[i], NULL);
+		_exit(0);
+	}
+	seen = time(NULL);
+	for (;;) {
+		pid_t r = waitpid(child, &st, WNOHANG);
+
+		if (r == child) {
+			printf("ok: %d s of write-through, buffered writes, fsync and commits: %lu operations, no hang\n",
+			       seconds, *progress);
+			return WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : 1;
+		}
+		if (*progress != last) {
+			last = *progress;
+			seen = time(NULL);
+		}
+		if (time(NULL) - seen > 60)
+			break;
+		usleep(200000);
+	}
+	fail("no progress for 60 s after %lu operations in %ld s; the threads' stacks:",
+	     *progress, (long)(time(NULL) - t0));
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd),
+			 "for t in /proc/%d/task/*; do echo \"== $t\"; cat $t/stack; done", child);
+		fflush(stdout);
+		if (system(cmd) < 0)
+			perror("system");
+	}
+	return 1;
+}
+
 /*
  * wt inline FILE: on ext4 with inline_data, a new file takes write-through
  * writes (it gets blocks, as for O_DIRECT); a file that already holds
@@ -1531,6 +1683,8 @@ int main(int argc, char **argv)
 		return cmd_fsyncerr(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "eofzero"))
 		return cmd_eofzero(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "jstress"))
+		return cmd_jstress(argv[2], atoi(argv[3]));
 	if (argc == 3 && !strcmp(argv[1], "cowenospc"))
 		return cmd_cowenospc(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "inline"))

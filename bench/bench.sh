@@ -6,8 +6,9 @@
 # Sub-benchmarks (BENCH, comma list; default pgbench,walinit; "all" = the three):
 #   pgbench  the same pgbench workload on the same freshly initialised
 #            database (xfs on the atomic NVMe device) under each
-#            configuration, BENCH_REPEATS times, interleaved (wtsmgr,
-#            stock, unsafe, wtsmgr, stock, unsafe, ...):
+#            configuration, BENCH_REPEATS times, interleaved, each round
+#            starting one configuration later (wtsmgr, stock, unsafe;
+#            stock, unsafe, wtsmgr; unsafe, wtsmgr, stock; ...):
 #              stock     wtsmgr not loaded, full_page_writes on
 #              wtsmgr    wtsmgr in atomic mode; its safety check must have
 #                        turned full_page_writes off, else the run FAILS
@@ -35,7 +36,8 @@
 #                    control); comma list, default tpcb (each one adds
 #                    as many runs again)
 #   BENCH_INSERT_ROWS  rows loaded into the insert workload's table
-#                    (default 4500000: an index of about 150 MB)
+#                    (default 5000000: an index of about 150 MiB; 1.5
+#                    million rows gave 45 MiB)
 #   BENCH_PROFILES   cpu and/or cloud (default cpu,cloud): cpu runs on the
 #                    NVMe device as it is (under TCG the guest is then
 #                    CPU-bound); cloud on a second NVMe device throttled
@@ -100,7 +102,7 @@ DURATION=${BENCH_DURATION:-60}
 REPEATS=${BENCH_REPEATS:-3}
 PROFILES=${BENCH_PROFILES:-cpu,cloud}
 WORKLOADS=${BENCH_WORKLOADS:-tpcb}
-INSERT_ROWS=${BENCH_INSERT_ROWS:-4500000}
+INSERT_ROWS=${BENCH_INSERT_ROWS:-5000000}
 CLOUD_MIBS=${BENCH_CLOUD_MIBS:-125}
 CLOUD_IOPS=${BENCH_CLOUD_IOPS:-3000}
 CLOUD_SLOWDOWN=${BENCH_CLOUD_SLOWDOWN:-20}

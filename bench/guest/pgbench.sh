@@ -17,7 +17,7 @@
 #                   shared_buffers), select (pgbench -S, the read-only
 #                   control); results of the others than tpcb go under
 #                   $WTSMGR_OUT/pgbench-WORKLOAD[-cloud]/
-#   BENCH_INSERT_ROWS  rows of the insert workload's table (default 4500000)
+#   BENCH_INSERT_ROWS  rows of the insert workload's table (default 5000000)
 #   BENCH_PROFILES  cpu (the device as it is) and/or cloud (the throttled
 #                   NVMe device, serial wtsmgr1: vm/run.sh --throttle);
 #                   cloud results go under $WTSMGR_OUT/pgbench-cloud/
@@ -47,7 +47,7 @@ JOBS=${BENCH_JOBS:-2}
 REPEATS=${BENCH_REPEATS:-1}
 PROFILES=${BENCH_PROFILES:-cpu}
 WORKLOADS=${BENCH_WORKLOADS:-tpcb}
-INSERT_ROWS=${BENCH_INSERT_ROWS:-4500000}
+INSERT_ROWS=${BENCH_INSERT_ROWS:-5000000}
 IFS=, read -r -a workloads <<< "$WORKLOADS"
 for wl in "${workloads[@]}"; do
 	case "$wl" in tpcb|insert|select) ;; *) bdie "unknown workload '$wl' (tpcb, insert, select)";; esac

@@ -4,7 +4,11 @@
 # for relations and temporary relations.  Relation extension writes zeroes
 # (file_extend_method = write_zeros) so that it goes through the same
 # calls; the background writer and autovacuum are off, so that nothing
-# else writes.  Runs on every kernel.
+# else writes.  The client backend writes its temporary table (small
+# temp_buffers); the buffer pool is large enough that the sessions that
+# reset and read the counters write nothing themselves, which would be
+# counted by wtsmgr at once but by pg_stat_io at their exit.  Runs on
+# every kernel.
 use strict;
 use warnings FATAL => 'all';
 
@@ -17,7 +21,7 @@ use Test::More;
 use WtsmgrTest;
 
 my $node = wtsmgr_node('stat_io', qq(
-shared_buffers = 1MB
+shared_buffers = 32MB
 temp_buffers = 800kB
 file_extend_method = write_zeros
 bgwriter_lru_maxpages = 0

@@ -7,6 +7,7 @@ MODULE_big = wtsmgr
 OBJS = \
 	$(WIN32RES) \
 	src/fpw.o \
+	src/nvme.o \
 	src/probe.o \
 	src/rebind.o \
 	src/sql_funcs.o \
@@ -19,6 +20,15 @@ DATA = sql/wtsmgr--1.0.sql sql/wtsmgr--1.0--1.1.sql
 PGFILEDESC = "wtsmgr - atomic write-through data writes for PostgreSQL"
 
 PG_CPPFLAGS = -I$(srcdir)/include
+
+# libnvme (Debian's libnvme-dev), optional: the NVMe Identify fields of
+# wtsmgr_locations.  WTSMGR_LIBNVME=no builds without it.
+ifneq ($(WTSMGR_LIBNVME),no)
+ifeq ($(shell pkg-config --exists libnvme 2>/dev/null && echo yes),yes)
+PG_CPPFLAGS += -DWTSMGR_HAVE_LIBNVME $(shell pkg-config --cflags libnvme)
+SHLIB_LINK += $(shell pkg-config --libs libnvme)
+endif
+endif
 
 # The tests need wtsmgr in shared_preload_libraries: pg_regress runs on a
 # temporary instance with test/regress.conf (each Makefile says how).

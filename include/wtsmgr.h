@@ -92,6 +92,15 @@ typedef struct WtsmgrLocation
 	int64		dev_atomic_max_bytes;
 	int64		dev_atomic_boundary;	/* atomic_write_boundary_bytes */
 	char		dev_write_cache[16];	/* "write back", "write through" */
+	/* NVMe Identify data (nvme.c), in bytes; -1 unknown */
+	char		nvme_report[128];	/* "ok", why not, or "" (not NVMe) */
+	int64		nvme_awun;
+	int64		nvme_awupf;
+	int64		nvme_nawun;
+	int64		nvme_nawupf;
+	int64		nvme_boundary;	/* power-fail atomic boundary, 0: none */
+	int64		nvme_boundary_offset;
+	int			nvme_vwc;		/* volatile write cache: 1, 0, -1 */
 	bool		file_created;	/* the probe file could be created */
 	bool		writethrough_ok;	/* pwritev2(RWF_WRITETHROUGH) worked */
 	int			writethrough_errno;
@@ -103,6 +112,11 @@ typedef struct WtsmgrLocation
 } WtsmgrLocation;
 
 extern void wtsmgr_probe_path(const char *path, WtsmgrLocation *loc);
+
+/* nvme.c */
+extern void wtsmgr_nvme_report(WtsmgrLocation *loc);
+extern bool wtsmgr_nvme_admits_pages(const WtsmgrLocation *loc, char *why,
+									 size_t whylen);
 extern void wtsmgr_probe_startup(void);
 extern int	wtsmgr_nlocations;
 extern WtsmgrLocation *wtsmgr_locations;

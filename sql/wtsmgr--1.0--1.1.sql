@@ -5,9 +5,19 @@
 
 -- The device's atomic write boundary (a page that crossed it would not be
 -- written atomically) and its write cache mode, from sysfs.
+-- For an NVMe namespace, its Identify data (libnvme), in bytes: nvme_report
+-- is "ok", or why they are missing (NULL for other devices).
 ALTER TYPE wtsmgr_location
   ADD ATTRIBUTE device_atomic_boundary bigint,
-  ADD ATTRIBUTE device_write_cache text;
+  ADD ATTRIBUTE device_write_cache text,
+  ADD ATTRIBUTE nvme_report text,
+  ADD ATTRIBUTE nvme_awun_bytes bigint,
+  ADD ATTRIBUTE nvme_awupf_bytes bigint,
+  ADD ATTRIBUTE nvme_nawun_bytes bigint,
+  ADD ATTRIBUTE nvme_nawupf_bytes bigint,
+  ADD ATTRIBUTE nvme_atomic_boundary_bytes bigint,
+  ADD ATTRIBUTE nvme_atomic_boundary_offset bigint,
+  ADD ATTRIBUTE nvme_volatile_write_cache boolean;
 CREATE OR REPLACE VIEW wtsmgr_locations AS
   SELECT * FROM wtsmgr_locations();
 

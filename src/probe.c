@@ -123,6 +123,7 @@ identify_device(dev_t dev, WtsmgrLocation *loc)
 	loc->dev_atomic_boundary = read_sysfs_int(queue, "atomic_write_boundary_bytes");
 	read_sysfs_str(queue, "write_cache", loc->dev_write_cache,
 				   sizeof(loc->dev_write_cache));
+	wtsmgr_nvme_report(loc);
 }
 
 static bool
@@ -139,8 +140,14 @@ wtsmgr_probe_path(const char *path, WtsmgrLocation *loc)
 	struct iovec iov;
 	wtsmgr_atomic_limits lim;
 	int			fd;
+	bool		nvme_ok;
+	char		nvme_why[200];
 
 	memset(loc, 0, sizeof(*loc));
+	loc->nvme_awun = loc->nvme_awupf = -1;
+	loc->nvme_nawun = loc->nvme_nawupf = -1;
+	loc->nvme_boundary = loc->nvme_boundary_offset = -1;
+	loc->nvme_vwc = -1;
 	strlcpy(loc->path, path, sizeof(loc->path));
 	loc->dev_atomic_unit_min = -1;
 	loc->dev_atomic_unit_max = -1;
@@ -212,6 +219,9 @@ wtsmgr_probe_path(const char *path, WtsmgrLocation *loc)
 	close(fd);
 	unlink(file);
 
+	nvme_ok = wtsmgr_nvme_admits_pages(loc, nvme_why, sizeof(nvme_why));
+	if (!nvme_ok)
+		loc->limits_ok = false;
 	loc->probe_ok = loc->writethrough_ok && loc->limits_ok && loc->atomic_ok;
 
 	if (!loc->writethrough_ok)
@@ -223,6 +233,8 @@ wtsmgr_probe_path(const char *path, WtsmgrLocation *loc)
 	else if (!loc->limits_ok && loc->unit_max == 0)
 		snprintf(loc->reason, sizeof(loc->reason),
 				 "no atomic writes: statx reports no atomic write unit");
+	else if (!nvme_ok)
+		snprintf(loc->reason, sizeof(loc->reason), "%s", nvme_why);
 	else if (!loc->limits_ok && loc->unit_min > 0 &&
 			 loc->unit_min <= BLCKSZ && loc->unit_max >= BLCKSZ)
 		snprintf(loc->reason, sizeof(loc->reason),

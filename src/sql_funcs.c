@@ -71,7 +71,7 @@ wtsmgr_status(PG_FUNCTION_ARGS)
  * the rows are formed with the caller's descriptor, which ignores the
  * rest).
  */
-#define LOCATION_COLS 18
+#define LOCATION_COLS 26
 
 /*
  * One location as a wtsmgr_location row.  The tablespace is NULL for an
@@ -117,6 +117,23 @@ location_values(const WtsmgrLocation *loc, Datum *values, bool *nulls)
 		nulls[i++] = true;
 	else
 		values[i++] = CStringGetTextDatum(loc->dev_write_cache);
+	if (loc->nvme_report[0] == '\0')
+		nulls[i++] = true;
+	else
+		values[i++] = CStringGetTextDatum(loc->nvme_report);
+#define NULLABLE_INT(v) \
+	do { if ((v) < 0) nulls[i++] = true; else values[i++] = Int64GetDatum(v); } while (0)
+	NULLABLE_INT(loc->nvme_awun);
+	NULLABLE_INT(loc->nvme_awupf);
+	NULLABLE_INT(loc->nvme_nawun);
+	NULLABLE_INT(loc->nvme_nawupf);
+	NULLABLE_INT(loc->nvme_boundary);
+	NULLABLE_INT(loc->nvme_boundary_offset);
+#undef NULLABLE_INT
+	if (loc->nvme_vwc < 0)
+		nulls[i++] = true;
+	else
+		values[i++] = BoolGetDatum(loc->nvme_vwc == 1);
 	Assert(i == LOCATION_COLS);
 }
 

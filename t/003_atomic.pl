@@ -48,6 +48,21 @@ like(slurp_file($node->logfile),
 	qr/LOG:  full_page_writes turned off: 8192-byte atomic write-through proven on all 1 locations/,
 	'the decision is logged');
 
+# The NVMe namespace's own report (libnvme): the emulated namespace has
+# NAWUPF = 15 in 4 KiB blocks, 64 KiB
+SKIP:
+{
+	skip 'PGDATA is not on an NVMe namespace', 3
+	  unless defined $pgdata->{nvme_report};
+	skip "no NVMe report: $pgdata->{nvme_report}", 3
+	  if $pgdata->{nvme_report} =~ /built without libnvme/;
+	is($pgdata->{nvme_report}, 'ok', 'NVMe: Identify data read');
+	is($pgdata->{nvme_nawupf_bytes} // $pgdata->{nvme_awupf_bytes},
+		65536, 'NVMe: 64 KiB written atomically on power failure');
+	ok(defined $pgdata->{nvme_volatile_write_cache},
+		'NVMe: the volatile write cache is reported');
+}
+
 # CREATE TABLESPACE where there are no atomic writes
 my $bad;
 my @candidates = grep { defined && -d && -w }

@@ -40,6 +40,14 @@ mount_xfs() {
 	mkfs.xfs -f -q "$@" "$dev" && mount "$dev" "$dir"
 }
 
+# The NVMe report of wtsmgr_locations sends Identify through the
+# namespace's device node, which the server's user may not open by
+# default: in this throw-away guest, let it (see doc/operations.md).
+if [ "${WTSMGR_GUEST:-}" = 1 ] && [ -b /dev/nvme0n1 ]; then
+	chgrp disk /dev/nvme0n1 && chmod g+r /dev/nvme0n1 &&
+		usermod -a -G disk postgres
+fi
+
 workdir=/tmp
 if [ -z "${EXT_WORKDIR:-}" ] && mount_xfs /dev/nvme0n1 /mnt/wtsmgr-ext; then
 	workdir=/mnt/wtsmgr-ext

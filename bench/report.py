@@ -345,7 +345,7 @@ def fmt_spread(st, kind):
     if st is None:
         return "n/a"
     med, lo, hi, n = st
-    if n == 1 or lo == hi:
+    if n == 1 or fmt(lo, kind) == fmt(hi, kind):
         return fmt(med, kind)
     return f"{fmt(med, kind)} ({fmt(lo, kind)}-{fmt(hi, kind)})"
 
@@ -464,7 +464,12 @@ def table(results, cfgs, runs, failed, values, sfx, w):
                 rats.append("")
                 raw_rats += ["", ""]
                 continue
-            rv, mark = compare(spread(values(a, key)), spread(values(b, key)))
+            sb = spread(values(b, key))
+            rv, mark = compare(spread(values(a, key)), sb)
+            # A denominator that shows as zero (a few bytes of WAL in a
+            # read-only run) gives no meaningful ratio.
+            if sb is not None and re.fullmatch(r"[0.,%]+", fmt(sb[0], kind)):
+                rv = None
             if rv is None:
                 rats.append("n/a")
                 raw_rats += ["", ""]

@@ -259,6 +259,9 @@ rows = list(csv.reader(open(sys.argv[1])))
 print(rows[1][rows[0].index("wtsmgr/stock")])
 PY
 )"
+grep -q '^| WAL bytes per transaction (LSN) | 0 | 0 | n/a |' "$W/results.md" &&
+	ok "no ratio against a zero (read-only WAL)" ||
+	notok "no ratio against a zero (read-only WAL)" "$(grep '^| WAL bytes per transaction' "$W/results.md")"
 grep -q '^## Random-key B-tree inserts (CPU-bound under TCG)' "$W/results.md" &&
 	ok "insert workload: its section" || notok "insert workload: its section"
 grep -q '^Control: TPS wtsmgr/stock 1.09, \*\*no regression\*\* (the ranges overlap)' "$W/results.md" &&

@@ -159,6 +159,9 @@ grep -q 'TPS unsafe/stock: \*\*1.09\*\*, no difference' "$R/results.md" &&
 	ok "results.md says an overlapping ratio shows no difference" ||
 	notok "results.md says an overlapping ratio shows no difference"
 check "runs.csv: one line per run" 10 "$(wc -l < "$R/runs.csv")"
+grep -q 'With 3 runs a side, .* by chance once in 10 comparisons' "$R/results.md" &&
+	ok "results.md says how often 3 runs a side come apart by chance (2 3! 3! / 6! = 1/10)" ||
+	notok "results.md says how often 3 runs a side come apart by chance"
 check "tps_per_second.csv: median and range of the runs" "5,11,10,12,21,20,22,12,11,13" \
 	"$(sed -n 7p "$R/tps_per_second.csv")"
 INS='guest instructions per transaction (icount pass)'

@@ -30,12 +30,10 @@
 # 4096), CRASH_RESULTS (a folder for the
 # per-point tables and the summary, default $WTSMGR_OUT/crash-kernel).
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../../vm/guest/testlib.sh"
 . "$here/lib.sh"
 
 POINTS=${CRASH_POINTS:-50}
 WRITES=${CRASH_WRITES:-300}
-SEED=${CRASH_SEED:-$(( $(od -An -N4 -tu4 /dev/urandom) % 1000000000 ))}
 FSLIST=${CRASH_FS:-xfs ext4-bigalloc}
 CONFIGS=${CRASH_CONFIGS:-atomic-8k atomic-16k atomic-64k wt-16k buffered-16k}
 MIN_SHARE=${CRASH_MIN_SHARE:-20}

@@ -1,4 +1,6 @@
-# Helpers of the crash oracle's guest scripts.  Sourced, not run.
+# Helpers of the crash oracle's guest scripts (kernel.sh, postgres.sh),
+# with the guest test helpers (check, note, finish).  Sourced, not run.
+. "$(dirname "${BASH_SOURCE[0]}")/../../vm/guest/testlib.sh"
 #
 # The NVMe namespace (atomic writes up to 64 KiB) is cut with dm-linear
 # into a data slice (the logged device) and a log slice; dm-log-writes
@@ -6,6 +8,8 @@
 # are rebuilt on /dev/vdb, the virtio scratch disk.
 
 CRASH_BIN=${CRASH_BIN:-$WTSMGR_BUILD/crash}
+# One seed for the workload and every crash point: CRASH_SEED, or random.
+SEED=${CRASH_SEED:-$(( $(od -An -N4 -tu4 /dev/urandom) % 1000000000 ))}
 NVME=${CRASH_NVME:-/dev/nvme0n1}
 REPLAY_TARGET=${CRASH_TARGET_DEV:-/dev/vdb}
 DATA_SECTORS=$((1024 * 1024 * 2))	# 1 GiB

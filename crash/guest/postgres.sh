@@ -26,12 +26,10 @@
 # CRASH_PG_MIN_FOUND-th failure, as make check's short campaign does),
 # CRASH_RESULTS (default $WTSMGR_OUT/crash-postgres).
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../../vm/guest/testlib.sh"
 . "$here/lib.sh"
 
 POINTS=${CRASH_PG_POINTS:-6}
 DURATION=${CRASH_PG_DURATION:-40}
-SEED=${CRASH_SEED:-$(( $(od -An -N4 -tu4 /dev/urandom) % 1000000000 ))}
 CONFIGS=${CRASH_PG_CONFIGS:-wtsmgr unsafe stock}
 FSLIST=${CRASH_PG_FS:-xfs}
 MIN_FOUND=${CRASH_PG_MIN_FOUND:-1}

@@ -469,14 +469,14 @@ static int cmd_run(int argc, char **argv)
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		char *end, *end_mark_check;
+		char *end;
 
 		switch (c) {
 		case 'm': start_mark = optarg; break;
 		case 'e': end_mark = optarg; break;
 		case 'b': batch_end = true; break;
-		case 'a': stop_after = strtol(optarg, &end_mark_check, 10);
-			if (*end_mark_check || stop_after < 1)
+		case 'a': stop_after = strtol(optarg, &end, 10);
+			if (*end || stop_after < 1)
 				die("--stop-after takes a number >= 1, not '%s'", optarg);
 			break;
 		case 'n': npoints = strtol(optarg, &end, 10);

@@ -15,6 +15,7 @@ Prints "ok N - ..." lines and "N passed, N failed"; exit 1 on failure.
 import hashlib
 import json
 import os
+import re
 import random
 import struct
 import subprocess
@@ -220,6 +221,30 @@ def main():
     T.ok(rc == 1 and ", 2 failed," in out and "100000" not in out,
          "--stop-after 2 stops at the second failed crash point", out)
 
+    # 6b. a discard reads back as zeroes; in a target file it is a hole
+    dlog = os.path.join(d, "discard.log")
+    ents = [dict(sector=s * BLOCKS, nr=BLOCKS, flags=0,
+                 data=b"".join(block(s, s, b) for b in range(BLOCKS))) for s in range(SLOTS)]
+    ents += [dict(flags=FLUSH), dict(flags=MARK, mark="start"),
+             dict(sector=2 * BLOCKS, nr=BLOCKS, flags=DISCARD), dict(flags=FLUSH),
+             dict(sector=3 * BLOCKS, nr=BLOCKS, flags=0,
+                  data=b"".join(block(99, 3, b) for b in range(BLOCKS))), dict(flags=FLUSH)]
+    write_log(dlog, ents)
+    open(target, "wb").write(b"\0" * SLOTS * BLOCKS * SS)
+    probe = os.path.join(d, "discard.out")
+    rc, out = replay(binary, "run", "--start-mark", "start", "--point", str(len(ents) - 1),
+                     "--exec", "od -v -An -tx1 -j %d -N %d \"$CRASH_TARGET\" | sort -u >%s; "
+                     "od -v -An -tx1 -j %d -N 512 \"$CRASH_TARGET\" | sort -u | wc -l >>%s; "
+                     "stat -c %%b \"$CRASH_TARGET\" >>%s"
+                     % (2 * BLOCKS * SS, BLOCKS * SS, probe, 1 * BLOCKS * SS, probe, probe),
+                     dlog, target)
+    lines = open(probe).read().split("\n") if os.path.exists(probe) else []
+    zero = " 00" * 16
+    T.ok(rc == 0 and len(lines) >= 3 and lines[0].strip() == zero.strip() and int(lines[1]) > 1,
+         "a durable discard reads back as zeroes, its neighbours keep their data", out + repr(lines))
+    T.ok(len(lines) >= 3 and int(lines[2]) * 512 <= (SLOTS - 1) * BLOCKS * SS,
+         "a discard in a target file leaves a hole (the image stays sparse)", repr(lines))
+
     # 7. errors: each is a clear message and exit 2
     bad = os.path.join(d, "bad.log")
     open(bad, "wb").write(b"\0" * SS * 2)
@@ -241,6 +266,21 @@ def main():
          "a check that errors (exit 3) is counted as an error, not a finding", out)
     rc, out = replay(binary, "info", log)
     T.ok(rc == 0 and "mark start" in out and "flush 17" in out, "info lists marks and flushes", out)
+    # the log's used length: what a copy of the log must keep
+    m = re.search(r"^log bytes (\d+)$", out, re.M)
+    T.ok(m is not None, "info prints the log's used length", out)
+    used = int(m.group(1)) if m else 0
+    with open(log, "rb") as f:
+        whole = f.read()
+    for cut, want in ((used, 0), (used - 512, 2)):
+        part = os.path.join(d, "cut-%d.log" % cut)
+        with open(part, "wb") as f:
+            f.write(whole[:cut])
+        rc2, out2 = replay(binary, "info", part)
+        T.ok(rc2 == want and (want != 0 or out2 == out),
+             "a copy of the log's first %s bytes reads %s" %
+             ("used" if want == 0 else "used - 512", "the same" if want == 0 else "as truncated"),
+             out2)
 
     # 8. the report: verdicts and exit status from the summaries
     report = os.path.join(os.path.dirname(me), "report.py")

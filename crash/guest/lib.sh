@@ -60,3 +60,83 @@ lw_cleanup() {
 	dmsetup remove crash-log 2>/dev/null
 	return 0
 }
+
+CRASH_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# pg_replay_run FS CFG LOG TARGET COMMITS TRANSACTIONS: the PostgreSQL
+# campaign's crash points of one configuration's log (crash/guest/
+# postgres.sh in the guest, crash/check-logs.sh on the host).  Rebuilds
+# TARGET at the crash points (POINTS, or CONTROL_POINTS for the control),
+# runs pgcheck.sh on each image and writes the configuration's summary
+# line to $RES/line-FS-CFG.tsv, with replay's exit status as an extra
+# last field.  Uses RES, SEED, POINTS, CONTROL_POINTS, MIN_FOUND, REPLAY;
+# CRASH_PROGRESS=1 shows replay's progress lines on stderr.  Runs no
+# check, so that several can run side by side (CRASH_JOB apart).
+pg_replay_run() {
+	local fs=$1 cfg=$2 log=$3 target=$4 commits=$5 txns=$6
+	local marks=/tmp/marks-$fs-$cfg per=$RES/points-$fs-$cfg.tsv pts rrc
+	$REPLAY dump "$log" | awk '/ mark c[0-9]+$/ { print $1, substr($NF, 2) }' >"$marks"
+	$REPLAY info "$log" | sed "s/^/# $fs $cfg log: /" | grep -v ': mark c[0-9]*$'
+	: >"$per"
+	# In a short campaign the control looks until it has found what it
+	# must find (a torn page is only visible when both of its halves
+	# changed); the full campaign measures its share at every point.
+	if [ "$cfg" = unsafe ]; then
+		pts=(--points "$CONTROL_POINTS")
+		[ "${CRASH_PG_CONTROL_STOP:-0}" = 1 ] && pts+=(--stop-after "$MIN_FOUND")
+	else
+		pts=(--points "$POINTS")
+	fi
+	$REPLAY run --start-mark start --end-mark end --batch-end "${pts[@]}" \
+		--seed "$SEED" --results "$RES/replay-$fs-$cfg.tsv" \
+		--exec "$CRASH_SCRIPTS/on-image.sh $(fstype "$fs") $CRASH_SCRIPTS/pgcheck.sh $marks $per" \
+		"$log" "$target" 2>&1 | tee "$RES/replay-$fs-$cfg.log" |
+		if [ "${CRASH_PROGRESS:-0}" = 1 ]; then
+			# every 50th point, and the last
+			awk -v who="$fs $cfg" '/^replay: [0-9]+\/[0-9]+ / {
+				split($2, p, "/"); if (p[1] % 50 == 0 || p[1] == p[2]) {
+					print who ": " $0; fflush() } }' >&2
+		else
+			cat >/dev/null
+		fi
+	rrc=${PIPESTATUS[0]}
+	grep -v '^replay: [0-9]*/' "$RES/replay-$fs-$cfg.log" | tail -n 12 | sed "s/^/# $fs $cfg: /"
+	awk -F'\t' -v fs="$fs" -v cfg="$cfg" -v commits="$commits" -v txns="$txns" \
+		-v seed="$SEED" -v rrc="$rrc" '{
+		n++; bad = 0
+		if ($2 != "yes") { r++; bad = 1 }
+		if ($3 != "-" && $3 != 0) { l += $3; bad = 1 }
+		if ($4 != "-" && $4 != "t") { v++; bad = 1 }
+		if ($5 == "failed") { a++; bad = 1 }
+		if ($6 != "-" && $6 != 0) { c++; bad = 1 }
+		f += bad }
+		END { printf "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n",
+			fs, cfg, n, f, r, l, v, a, c, commits, txns, seed, rrc }' \
+		"$per" >"$RES/line-$fs-$cfg.tsv"
+}
+
+# pg_replay_verdict FS CFG: appends the line pg_replay_run wrote to
+# $SUMMARY and checks it: every point rebuilt and checked; the control
+# failed at MIN_FOUND points or more; any other configuration at none.
+pg_replay_verdict() {
+	local fs=$1 cfg=$2 line npts failed rrc
+	line=$(cat "$RES/line-$fs-$cfg.tsv" 2>/dev/null)
+	[ -n "$line" ] || line=$(printf '%s\t%s\t0\t0\t0\t0\t0\t0\t0\t0\t0\t%s\t2' "$fs" "$cfg" "$SEED")
+	printf '%s\n' "${line%$'\t'*}" >>"$SUMMARY"
+	npts=$(cut -f3 <<<"$line")
+	failed=$(cut -f4 <<<"$line")
+	rrc=${line##*$'\t'}
+	check_eq "$fs $cfg: every crash point was rebuilt and checked" "yes" \
+		"$( [ "$rrc" -le 1 ] && [ "$npts" -ge 1 ] && echo yes || echo "no (replay exit $rrc, $npts points)")"
+	case $cfg in
+	unsafe) check_ge "$fs $cfg (control): failures found at >= $MIN_FOUND of $npts crash points (found $failed)" \
+			"$MIN_FOUND" "$failed";;
+	*) check_eq "$fs $cfg: clean recovery, no lost commit, no corruption at all $npts crash points" \
+			0 "$failed";;
+	esac
+}
+
+# pg_summary_header FILE: the header of the PostgreSQL campaign's summary.
+pg_summary_header() {
+	printf 'fs\tconfig\tcrash_points\tfailed_points\trecovery_failures\tlost_commits\tinvariant_failures\tamcheck_failures\tchecksum_failures\tcommits\ttransactions\tseed\n' >"$1"
+}

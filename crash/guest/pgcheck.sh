@@ -20,9 +20,11 @@ set -u
 marks=$1 results=$2
 point=$CRASH_POINT
 data=$PWD/data
-sock=/tmp/pgcheck
-port=5499
-pglog=/tmp/pgcheck.log
+# CRASH_JOB: a number that keeps checks running side by side apart
+job=${CRASH_JOB:-0}
+sock=/tmp/pgcheck-$job
+port=$((5499 + job))
+pglog=/tmp/pgcheck-$job.log
 pg() { runuser -u postgres -- "$@"; }
 sql() { pg psql -X -At -h $sock -p $port -d postgres -v ON_ERROR_STOP=1 -c "$1"; }
 
@@ -51,12 +53,12 @@ else
 			(SELECT coalesce(sum(delta), 0) FROM pgbench_history)" 2>&1)
 	[ "$invariant" = t ] || echo "crash point $point: pgbench invariant: $invariant"
 	if pg pg_amcheck -h $sock -p $port --install-missing --heapallindexed \
-			postgres >/tmp/pgcheck.amcheck 2>&1; then
+			postgres >/tmp/pgcheck-$job.amcheck 2>&1; then
 		amcheck=ok
 	else
 		amcheck=failed
 		echo "crash point $point: pg_amcheck:"
-		head -n 5 /tmp/pgcheck.amcheck
+		head -n 5 /tmp/pgcheck-$job.amcheck
 	fi
 	pg pg_ctl -D "$data" -w -t 600 -m fast stop >/dev/null 2>&1
 	checksums=$(pg pg_checksums --check -D "$data" 2>&1 |

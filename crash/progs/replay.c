@@ -92,6 +92,7 @@ struct log {
 	uint64_t n;
 	struct entry *e;
 	long *last_flush;	/* last_flush[i]: last flush entry <= i, or -1 */
+	uint64_t bytes;		/* where the last entry ends */
 };
 
 /* What a crash point did with one in-flight entry. */
@@ -105,6 +106,7 @@ struct undo {
 
 static const char *target_path;
 static int target_fd = -1;
+static bool target_is_file;	/* a regular file: a discard punches a hole */
 static uint64_t granularity;
 
 static void die(const char *fmt, ...)
@@ -235,6 +237,7 @@ static void log_open(struct log *l, const char *path)
 		l->last_flush[i] = (e->flags & LW_FLUSH) ? (long)i :
 				   i ? l->last_flush[i - 1] : -1;
 	}
+	l->bytes = pos * l->ss;
 	free(hdr);
 }
 
@@ -249,8 +252,17 @@ static void apply_part(struct log *l, const struct entry *e, uint64_t first,
 {
 	uint64_t off = e->sector * l->ss + first * granularity;
 	uint64_t len = count * granularity;
-	void *buf = xalloc(len);
+	void *buf;
 
+	/*
+	 * A discarded range reads back as zeroes here (the replay target
+	 * is not the device the log was taken on).  In a file, a hole is
+	 * that, and keeps the image sparse for whoever copies it.
+	 */
+	if ((e->flags & LW_DISCARD) && target_is_file &&
+	    !fallocate(target_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len))
+		return;
+	buf = xalloc(len);
 	if (e->flags & LW_DISCARD)
 		memset(buf, 0, len);
 	else
@@ -413,6 +425,7 @@ static int cmd_info(int argc, char **argv)
 	for (i = 0; i < 6; i++)
 		printf("%s %" PRIu64 "\n", names[i], c[i]);
 	printf("data bytes %" PRIu64 "\n", bytes);
+	printf("log bytes %" PRIu64 "\n", l.bytes);
 	return 0;
 }
 
@@ -524,6 +537,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (target_fd < 0)
 		die("%s: %s", target_path, strerror(errno));
+	target_is_file = S_ISREG(st.st_mode);
 	if (start_mark) {
 		for (i = 0; i < (long)l.n; i++)
 			if (l.e[i].mark && !strcmp(l.e[i].mark, start_mark))

@@ -27,7 +27,9 @@
 # CRASH_RESULTS (default $WTSMGR_OUT/crash-postgres), CRASH_PG_LOGS (a
 # folder: copy each configuration's log there, with its commit and
 # transaction counts, for crash/check-logs.sh on the host; with
-# CRASH_PG_POINTS=0 the guest then checks no crash point itself).
+# CRASH_PG_POINTS=0 the guest then checks no crash point itself),
+# CRASH_PG_LOG_CONFIGS (the configurations whose logs are copied out;
+# default all).
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
@@ -129,7 +131,7 @@ for cfg in $CONFIGS; do
 	pg pg_ctl -D $PGDATA -m immediate stop >/dev/null 2>&1
 	umount $MNT
 	lw_stop
-	if [ -n "${CRASH_PG_LOGS:-}" ]; then
+	if [ -n "${CRASH_PG_LOGS:-}" ] && [[ " ${CRASH_PG_LOG_CONFIGS:-$CONFIGS} " = *" $cfg "* ]]; then
 		# the full campaign checks the log on the host (crash/check-logs.sh)
 		mkdir -p "$CRASH_PG_LOGS"
 		out=$CRASH_PG_LOGS/$FS-$cfg

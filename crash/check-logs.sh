@@ -19,7 +19,9 @@
 # CRASH_PG_MIN_FOUND (1), CRASH_SEED (default: the seed the guest used),
 # CRASH_PG_FS and CRASH_PG_CONFIGS (which logs, in which order; default
 # every log in LOGDIR), CRASH_JOBS (configurations checked side by side,
-# 3).  Writes RESULTS/summary.tsv (the guest's format)
+# 3), CRASH_PG_POINT (only this log entry: a failure printed as "crash
+# point K (entry N) ... seed S" is rebuilt and checked again, bit for
+# bit, with CRASH_PG_POINT=N CRASH_SEED=S and that FS and config).  Writes RESULTS/summary.tsv (the guest's format)
 # and the per-point files; ends with "N passed, N failed".
 set -u
 here=$(cd "$(dirname "$0")" && pwd)

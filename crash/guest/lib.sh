@@ -69,7 +69,8 @@ CRASH_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # TARGET at the crash points (POINTS, or CONTROL_POINTS for the control),
 # runs pgcheck.sh on each image and writes the configuration's summary
 # line to $RES/line-FS-CFG.tsv, with replay's exit status as an extra
-# last field.  Uses RES, SEED, POINTS, CONTROL_POINTS, MIN_FOUND, REPLAY;
+# last field.  Uses RES, SEED, POINTS, CONTROL_POINTS, MIN_FOUND, REPLAY
+# (and CRASH_PG_POINT: only that entry, to repeat a failure);
 # CRASH_PROGRESS=1 shows replay's progress lines on stderr.  Runs no
 # check, so that several can run side by side (CRASH_JOB apart).
 pg_replay_run() {
@@ -87,6 +88,8 @@ pg_replay_run() {
 	else
 		pts=(--points "$POINTS")
 	fi
+	# one crash point again, as a failure printed it (CRASH_PG_POINT=ENTRY)
+	[ -n "${CRASH_PG_POINT:-}" ] && pts=(--point "$CRASH_PG_POINT")
 	$REPLAY run --start-mark start --end-mark end --batch-end "${pts[@]}" \
 		--seed "$SEED" --results "$RES/replay-$fs-$cfg.tsv" \
 		--exec "$CRASH_SCRIPTS/on-image.sh $(fstype "$fs") $CRASH_SCRIPTS/pgcheck.sh $marks $per" \

@@ -8,10 +8,13 @@
 # Usage: kernel/build.sh [--force-config]
 # Output: $WTSMGR_CACHE/kernel/bzImage and kernel.release beside it.
 #
-# KERNEL_VARIANT=NAME KERNEL_FRAGMENT=FILE kernel/build.sh builds the same
-# tree with another fragment into obj-NAME/, bzImage-NAME and
-# kernel.release-NAME (for example a kernel without our configuration,
-# to show that the smoke test notices).
+# KERNEL_VARIANT=NAME kernel/build.sh builds the same tree into obj-NAME/,
+# bzImage-NAME and kernel.release-NAME, with kernel/config/NAME.config on
+# top of our fragment when it exists (KERNEL_VARIANT=xfsdebug: xfs with
+# CONFIG_XFS_DEBUG, for the tests that look for xfs assertions);
+# KERNEL_FRAGMENT=FILE uses FILE instead of both (for example a kernel
+# without our configuration, to show that the smoke test notices).  The
+# shared bzImage is never touched by a variant build.
 set -euo pipefail
 . "$(dirname "$0")/../vm/lib/common.sh"
 
@@ -20,7 +23,11 @@ TARBALL=${KERNEL_TARBALL:-$(ls /usr/src/linux-source-7.3.tar.xz 2>/dev/null || t
 SRC=$KERNEL_DIR/src
 VARIANT=${KERNEL_VARIANT:+-$KERNEL_VARIANT}
 OBJ=$KERNEL_DIR/obj$VARIANT
-FRAGMENT=${KERNEL_FRAGMENT:-$REPO/kernel/config/wtsmgr.config}
+FRAGMENTS=("${KERNEL_FRAGMENT:-$REPO/kernel/config/wtsmgr.config}")
+if [ -z "${KERNEL_FRAGMENT:-}" ] && [ -n "${KERNEL_VARIANT:-}" ] &&
+   [ -f "$REPO/kernel/config/$KERNEL_VARIANT.config" ]; then
+	FRAGMENTS+=("$REPO/kernel/config/$KERNEL_VARIANT.config")
+fi
 SERIES_DIR=$REPO/kernel/patches
 JOBS=${JOBS:-$(nproc)}
 t0=$(now)
@@ -68,6 +75,18 @@ if [ "$(cat "$SRC/.git/wtsmgr-series" 2>/dev/null)" != "$series_id" ]; then
 fi
 
 # 3. Configure: allnoconfig + fragment, then check every requested option.
+# Several fragments are merged into one, a later one's setting of an
+# option replacing an earlier one's.
+mkdir -p "$OBJ"
+FRAGMENT=$OBJ/.wtsmgr-fragment
+cat "${FRAGMENTS[@]}" | awk '
+	{ key = $0 }
+	/^CONFIG_[A-Za-z0-9_]*=/ { key = substr($0, 1, index($0, "=") - 1) }
+	/^# CONFIG_[A-Za-z0-9_]* is not set/ { key = $2 }
+	{ if (key in seen) line[seen[key]] = ""; seen[key] = NR; line[NR] = $0 }
+	END { for (i = 1; i <= NR; i++) if (line[i] != "") print line[i] }' \
+	> "$FRAGMENT.tmp"
+mv "$FRAGMENT.tmp" "$FRAGMENT"
 config_id=$(hash_files "$FRAGMENT" "${series_files[@]}")
 if [ "${1:-}" = --force-config ] ||
    [ "$(cat "$OBJ/.wtsmgr-config" 2>/dev/null)" != "$config_id" ]; then
@@ -90,7 +109,7 @@ if [ "${1:-}" = --force-config ] ||
 			;;
 		esac
 	done < "$FRAGMENT"
-	[ $bad = 0 ] || die "kernel/config/wtsmgr.config does not hold after olddefconfig"
+	[ $bad = 0 ] || die "the config fragment (${FRAGMENTS[*]}) does not hold after olddefconfig"
 	echo "$config_id" > "$OBJ/.wtsmgr-config"
 fi
 

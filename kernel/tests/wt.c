@@ -38,18 +38,28 @@
  *   wt cowenospc FILE           xfs: an atomic write-through write whose
  *                               copy-on-write allocation fails (ENOSPC)
  *                               keeps an earlier buffered write in its range
+ *   wt delalloc FILE            xfs: a failed atomic write-through write
+ *                               into a hole leaves no delayed allocation
+ *                               (free space, CONFIG_XFS_DEBUG's checks)
  *   wt inline FILE              ext4 with inline_data: a new file takes
  *                               write-through writes; a file with inline
  *                               data refuses them and keeps its mtime
  *   wt atomichang FILE          ext4 bigalloc: an atomic write-through write
  *                               over mixed extents after truncate, fallocate
  *                               and punch does not hang (fails after 60 s)
+ *   wt c2order FILE DMDEV copy|convert
+ *                               ext4 (1 KiB blocks) on device-mapper: no
+ *                               journal handle while folios of the write
+ *                               are under writeback and unsubmitted (an
+ *                               fsync and a commit in the order that
+ *                               deadlocks; fails after 90 s)
  *
  * The device is read with O_DIRECT on the block device at the extents
  * FIEMAP reports (without FIEMAP_FLAG_SYNC), so writeback of the file
  * cannot make a missing write-through look like a successful one.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -1468,6 +1478,135 @@ static int cmd_cowenospc(const char *path)
 	return failures ? 1 : 0;
 }
 
+/* Lines in the kernel log so far that hold @what (root only). */
+static int kmsg_count(const char *what)
+{
+	char rec[2048];
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK), n = 0;
+	ssize_t r;
+
+	if (fd < 0)
+		return -1;
+	while ((r = read(fd, rec, sizeof(rec) - 1)) != 0) {
+		if (r < 0) {
+			if (errno == EPIPE)
+				continue;	/* overwritten records */
+			break;
+		}
+		rec[r] = 0;
+		if (strstr(rec, what))
+			n++;
+	}
+	close(fd);
+	return n;
+}
+
+/*
+ * wt delalloc FILE: xfs, an atomic write-through write into a hole of
+ * the file fails (the copy-on-write allocation it needs for a range over
+ * a delayed allocation finds the file system full) after the copy into
+ * the page cache made a delayed allocation in the data fork.  The failed
+ * write must not leave that delayed allocation behind (review M1): it has
+ * no page cache over it, so nothing would ever write or free it.  Checked
+ * by the free blocks, which come back, and by the kernel log after the
+ * inode is reclaimed: an xfs built with CONFIG_XFS_DEBUG reports a leaked
+ * delayed allocation there ("has delalloc extent", an assertion).
+ */
+static int cmd_delalloc(const char *path)
+{
+	const size_t len = 1 << 20;
+	unsigned char *buf = xaligned(len);
+	int fd = open_file(path), ffd, asserts, leaks;
+	wtsmgr_atomic_limits lim;
+	char filler[600];
+	struct statvfs before, after;
+	off_t got = 0, chunk;
+	size_t alen;
+	ssize_t r;
+
+	if (wtsmgr_atomic_limits_fd(fd, &lim))
+		die("statx");
+	alen = 2 * (lim.unit_max_opt ? lim.unit_max_opt : lim.unit_max);
+	if (!lim.unit_max_opt || alen > lim.unit_max || alen > len / 4) {
+		printf("delalloc: no software atomic path here (unit_max %u, unit_max_opt %u)\n",
+		       lim.unit_max, lim.unit_max_opt);
+		return 2;
+	}
+	asserts = kmsg_count("Assertion failed");
+	leaks = kmsg_count("has delalloc extent");
+	/* a file of len bytes whose range [alen, 2 * alen) is a hole */
+	fill(buf, len, 0, 1);
+	if (pwrite(fd, buf, alen, 0) != (ssize_t)alen ||
+	    pwrite(fd, buf + 2 * alen, len - 2 * alen, 2 * alen) != (ssize_t)(len - 2 * alen) ||
+	    fsync(fd))
+		die("initial write");
+
+	/*
+	 * Fill the file system, then free room for the delayed allocation
+	 * of the range but not for the copy-on-write blocks as well.
+	 */
+	snprintf(filler, sizeof(filler), "%s.filler", path);
+	ffd = open_file(filler);
+	if (fstatvfs(ffd, &before))
+		die("fstatvfs");
+	for (chunk = (off_t)before.f_bavail * before.f_frsize; chunk >= 4096; chunk /= 2)
+		while (fallocate(ffd, 0, got, chunk) == 0)
+			got += chunk;
+	if (got < (off_t)(2 * alen) ||
+	    fallocate(ffd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+		      alen + alen / 2) || fsync(ffd) || syncfs(fd))
+		die("filler");
+	if (fstatvfs(fd, &before))
+		die("fstatvfs");
+
+	fill(buf, alen, alen, 2);
+	r = wt_write(fd, buf, alen, alen, RWF_WRITETHROUGH | RWF_ATOMIC);
+	if (r >= 0) {
+		printf("note: the atomic write-through write succeeded: the free space was enough; nothing to check\n");
+		close(ffd);
+		unlink(filler);
+		close(fd);
+		return 2;
+	}
+	printf("ok: atomic write-through write into a hole of a full file system: %s\n",
+	       strerror(errno));
+	expect_zeroes(fd, alen, alen, "the failed atomic write left the hole");
+	if (fsync(fd) && errno != ENOSPC)
+		fail("fsync after the failed write: %s", strerror(errno));
+	if (syncfs(fd) || fstatvfs(fd, &after))
+		die("fstatvfs");
+	if (after.f_bfree + alen / after.f_frsize / 2 < before.f_bfree)
+		fail("the failed write kept %llu blocks of free space (%llu free before it, %llu after): a leaked delayed allocation",
+		     (unsigned long long)(before.f_bfree - after.f_bfree),
+		     (unsigned long long)before.f_bfree,
+		     (unsigned long long)after.f_bfree);
+	else
+		printf("ok: the free space came back (%llu free blocks before, %llu after)\n",
+		       (unsigned long long)before.f_bfree,
+		       (unsigned long long)after.f_bfree);
+	/* reclaim the inode: CONFIG_XFS_DEBUG checks it for delalloc */
+	close(fd);
+	close(ffd);
+	unlink(filler);
+	{
+		int p = open("/proc/sys/vm/drop_caches", O_WRONLY);
+
+		if (p < 0 || write(p, "3\n", 2) != 2)
+			die("/proc/sys/vm/drop_caches");
+		close(p);
+	}
+	asserts = kmsg_count("Assertion failed") - asserts;
+	leaks = kmsg_count("has delalloc extent") - leaks;
+	if (asserts || leaks)
+		fail("the kernel log reports %d xfs assertion(s) and %d leaked delayed allocation(s)",
+		     asserts, leaks);
+	else
+		printf("ok: no xfs assertion or leaked delayed allocation in the kernel log\n");
+	free(buf);
+	printf("delalloc: %d failure(s)\n", failures);
+	return failures ? 1 : 0;
+}
+
 struct jstress {
 	int fd, ofd;
 	unsigned int seed;
@@ -1659,6 +1798,254 @@ static int cmd_inline(const char *path)
 	return failures ? 1 : 0;
 }
 
+/*
+ * wt c2order FILE DMDEV copy|convert: ext4 with 1 KiB blocks (so that a
+ * 4 KiB folio holds blocks of the write and other dirty blocks) on a
+ * device-mapper device.  No journal handle may be started while folios
+ * of a write-through write are under writeback but not yet submitted: an
+ * fsync of the same file that holds a handle and waits for one of those
+ * folios, and a commit that waits for the fsync's handle, would then
+ * wait for the write forever (review C2).
+ *
+ * The file: folio 0 is a delayed allocation (so that the fsync's
+ * writeback maps it, holding a handle, before it reaches folio 1);
+ * folio 1 has block 0 dirty again and is otherwise the write's; folio 2
+ * is written and not cached.
+ *
+ * copy: the device is suspended while a reader has folio 2 locked for
+ * its read.  The write-through write [5 KiB, 12 KiB) copies into folio 1
+ * and waits for folio 2; the fsync waits for folio 1; a commit (fsync of
+ * another file) waits for the fsync's handle; then the device resumes.
+ * Before the fix, folio 1 was under writeback during the copy and the
+ * copy's ext4_write_begin() for folio 2 waited for the commit.
+ *
+ * convert: folio 1's blocks are unwritten (fallocate); the write-through
+ * write [5 KiB, 8 KiB) is held in the suspended device; the fsync and
+ * the commit wait as above.  Before the fix, the conversion of the
+ * unwritten extent at completion started a handle, which waited for the
+ * commit, with folio 1 still under writeback.
+ *
+ * The steps run in a child; the test fails when the child has not
+ * finished 60 s after the resume (it is left behind, stuck).
+ */
+struct c2_job {
+	int kind;		/* 0 read, 1 write-through, 2 fsync, 3 commit */
+	int fd;
+	off_t off;
+	size_t len;
+	unsigned char *buf;
+	ssize_t ret;
+	int err;
+	pid_t tid;
+	volatile int started;
+};
+
+static void *c2_run(void *arg)
+{
+	struct c2_job *j = arg;
+	struct timespec ts[2] = { { 0, UTIME_NOW }, { 0, UTIME_NOW } };
+
+	j->tid = gettid();
+	j->started = 1;
+	switch (j->kind) {
+	case 0:
+		j->ret = pread(j->fd, j->buf, j->len, j->off);
+		break;
+	case 1:
+		j->ret = wt_write(j->fd, j->buf, j->len, j->off, RWF_WRITETHROUGH);
+		break;
+	case 2:
+		j->ret = fsync(j->fd);
+		break;
+	default:
+		/* a change in the running transaction, then its commit */
+		j->ret = futimens(j->fd, ts);
+		if (!j->ret)
+			j->ret = fsync(j->fd);
+	}
+	j->err = errno;
+	return NULL;
+}
+
+/* Start @j and wait until it sleeps uninterruptibly (up to 20 s). */
+static void c2_start(pthread_t *t, struct c2_job *j, const char *what)
+{
+	int i;
+
+	if (pthread_create(t, NULL, c2_run, j))
+		die("pthread_create");
+	for (i = 0; i < 2000; i++) {
+		if (j->started && thread_state(j->tid) == 'D')
+			break;
+		usleep(10000);
+	}
+	printf("%s: %s\n", what, i < 2000 ? "waiting" :
+	       "never showed as waiting (the ordering below may not hold)");
+	fflush(stdout);
+	/* let it get to where it waits for good */
+	usleep(300000);
+}
+
+static void c2order_steps(const char *path, const char *dev, int convert)
+{
+	const size_t K = 1024;
+	unsigned char *buf = xaligned(16 * K), *wbuf = xaligned(16 * K),
+		      *rbuf = xaligned(4 * K);
+	char gpath[4096];
+	struct c2_job r = { .kind = 0 }, w = { .kind = 1 }, s = { .kind = 2 },
+		      c = { .kind = 3 };
+	pthread_t rt = 0, wt, st, ct;
+	int fd = open_file(path), fd2, g;
+	size_t wlen = convert ? 3 * K : 7 * K;
+
+	snprintf(gpath, sizeof(gpath), "%s.commit", path);
+	g = open_file(gpath);
+	if (pwrite(g, "commit", 6, 0) != 6 || fsync(g))
+		die("other file");
+	/* folio 0 a hole, folios 1 and 2 written (folio 1 unwritten: convert) */
+	fill(buf, 12 * K, 0, 1);
+	if (convert) {
+		if (fallocate(fd, 0, 4 * K, 4 * K))
+			die("fallocate");
+	} else if (pwrite(fd, buf + 4 * K, 4 * K, 4 * K) != (ssize_t)(4 * K)) {
+		die("write folio 1");
+	}
+	if (pwrite(fd, buf + 8 * K, 4 * K, 8 * K) != (ssize_t)(4 * K) ||
+	    fsync(fd) || syncfs(fd))
+		die("initial write");
+	if (posix_fadvise(fd, 0, 12 * K, POSIX_FADV_DONTNEED))
+		die("posix_fadvise");
+	/* folio 0: delayed allocation; folio 1: block 0 dirty */
+	fill(buf, 5 * K, 0, 2);
+	if (pwrite(fd, buf, 4 * K, 0) != (ssize_t)(4 * K) ||
+	    pwrite(fd, buf + 4 * K, K, 4 * K) != (ssize_t)K)
+		die("buffered writes");
+	fill(wbuf, wlen, 5 * K, 3);
+
+	fd2 = open(path, O_RDONLY);
+	if (fd2 < 0 || posix_fadvise(fd2, 0, 0, POSIX_FADV_RANDOM))
+		die("reader");
+	dm_cmd("suspend", dev);
+	if (!convert) {
+		r = (struct c2_job){ .kind = 0, .fd = fd2, .off = 8 * K,
+				     .len = 4 * K, .buf = rbuf };
+		c2_start(&rt, &r, "reader of folio 2 (device suspended)");
+	}
+	w = (struct c2_job){ .kind = 1, .fd = fd, .off = 5 * K, .len = wlen,
+			     .buf = wbuf };
+	c2_start(&wt, &w, "write-through write");
+	s = (struct c2_job){ .kind = 2, .fd = fd };
+	c2_start(&st, &s, "fsync of the same file");
+	c = (struct c2_job){ .kind = 3, .fd = g };
+	c2_start(&ct, &c, "commit (fsync of another file)");
+	printf("resuming the device\n");
+	fflush(stdout);
+	dm_cmd("resume", dev);
+
+	pthread_join(wt, NULL);
+	pthread_join(st, NULL);
+	pthread_join(ct, NULL);
+	if (rt)
+		pthread_join(rt, NULL);
+	if (w.ret != (ssize_t)wlen)
+		fail("write-through write returned %zd (%s)", w.ret,
+		     w.ret < 0 ? strerror(w.err) : "short");
+	if (s.ret || c.ret)
+		fail("fsync: %s", strerror(s.ret ? s.err : c.err));
+	expect_content(fd, 5 * K, wlen, 3, "the write-through data is in the file");
+	drop_caches(fd);
+	expect_content(fd, 0, 4 * K, 2, "after a cache drop: the delayed allocation's data");
+	expect_content(fd, 4 * K, K, 2, "after a cache drop: the buffered write in folio 1");
+	expect_content(fd, 5 * K, wlen, 3, "after a cache drop: the write-through data");
+	close(fd2);
+	close(fd);
+	close(g);
+}
+
+static int cmd_c2order(const char *path, const char *dev, const char *part)
+{
+	pid_t child;
+	int st, i, convert = !strcmp(part, "convert");
+
+	if (!convert && strcmp(part, "copy")) {
+		fprintf(stderr, "wt c2order: copy or convert\n");
+		return 2;
+	}
+	fflush(stdout);
+	child = fork();
+	if (child < 0)
+		die("fork");
+	if (child == 0) {
+		c2order_steps(path, dev, convert);
+		printf("c2order %s: %d failure(s)\n", part, failures);
+		fflush(stdout);
+		_exit(failures ? 1 : 0);
+	}
+	for (i = 0; i < 900; i++) {
+		if (waitpid(child, &st, WNOHANG) == child) {
+			if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+				printf("ok: %s: no handle waits for the commit while folios of the write are under writeback\n",
+				       part);
+				return 0;
+			}
+			fail("c2order %s failed (status 0x%x)", part, st);
+			return 1;
+		}
+		usleep(100000);
+	}
+	{
+		char p[512], line[256], *e;
+		DIR *d;
+		struct dirent *de;
+
+		fail("c2order %s: no progress in 90 s (deadlock); the threads' stacks:", part);
+		snprintf(p, sizeof(p), "/proc/%d/task", child);
+		d = opendir(p);
+		while (d && (de = readdir(d))) {
+			FILE *f;
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(p, sizeof(p), "/proc/%d/task/%s/stack", child, de->d_name);
+			printf(" thread %s:\n", de->d_name);
+			f = fopen(p, "r");
+			while (f && fgets(line, sizeof(line), f)) {
+				e = strchr(line, '\n');
+				if (e)
+					*e = 0;
+				printf("   %s\n", line);
+			}
+			if (f)
+				fclose(f);
+		}
+		if (d)
+			closedir(d);
+		/* and the journal thread's */
+		d = opendir("/proc");
+		while (d && (de = readdir(d))) {
+			FILE *f;
+
+			snprintf(p, sizeof(p), "/proc/%s/comm", de->d_name);
+			f = fopen(p, "r");
+			if (!f)
+				continue;
+			if (fgets(line, sizeof(line), f) && !strncmp(line, "jbd2/dm-", 8)) {
+				fclose(f);
+				printf(" %s", line);
+				snprintf(p, sizeof(p), "/proc/%s/stack", de->d_name);
+				f = fopen(p, "r");
+				while (f && fgets(line, sizeof(line), f))
+					printf("   %s", line);
+			}
+			if (f)
+				fclose(f);
+		}
+		if (d)
+			closedir(d);
+	}
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "readback"))
@@ -1691,6 +2078,10 @@ int main(int argc, char **argv)
 		return cmd_inline(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "atomichang"))
 		return cmd_atomichang(argv[2]);
-	fprintf(stderr, "usage: wt readback|granularity|errors|uring|atomic|misc|ioerr|lost|fsyncerr|eofzero FILE ARG, wt cowenospc|inline|atomichang FILE\n");
+	if (argc == 3 && !strcmp(argv[1], "delalloc"))
+		return cmd_delalloc(argv[2]);
+	if (argc == 5 && !strcmp(argv[1], "c2order"))
+		return cmd_c2order(argv[2], argv[3], argv[4]);
+	fprintf(stderr, "usage: wt readback|granularity|errors|uring|atomic|misc|ioerr|lost|fsyncerr|eofzero FILE ARG, wt cowenospc|inline|atomichang|delalloc FILE, wt c2order FILE DMDEV copy|convert\n");
 	return 2;
 }

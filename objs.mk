@@ -16,7 +16,7 @@ OBJS = \
 	src/wtsmgr.o
 
 EXTENSION = wtsmgr
-DATA = sql/wtsmgr--1.0.sql sql/wtsmgr--1.0--1.1.sql
+DATA = sql/wtsmgr--1.0.sql sql/wtsmgr--1.0--1.1.sql sql/wtsmgr--1.1--1.2.sql
 PGFILEDESC = "wtsmgr - atomic write-through data writes for PostgreSQL"
 
 PG_CPPFLAGS = -I$(srcdir)/include

@@ -8,7 +8,7 @@
 \d wtsmgr_locations
 
 SELECT mode, write_path, full_page_writes_policy, atomic_proven,
-       full_page_writes, wal_write_zeroes
+       full_page_writes, wal_write_zeroes, effective_full_page_writes
   FROM wtsmgr_status;
 
 -- write-through mode is used exactly when the kernel supports it
@@ -72,7 +72,8 @@ SELECT count(*) AS visible FROM wtsmgr_status;
 SELECT count(*) >= 0 AS visible FROM wtsmgr_stats;
 RESET ROLE;
 
--- version 1.0 granted them to PUBLIC; the update to 1.1 revokes that
+-- version 1.0 granted them to PUBLIC; the update to 1.1 revokes that,
+-- and 1.2 adds effective_full_page_writes
 DROP EXTENSION wtsmgr;
 CREATE EXTENSION wtsmgr VERSION '1.0';
 SELECT has_table_privilege('regress_wtsmgr_nobody', 'wtsmgr_locations', 'SELECT');
@@ -80,4 +81,7 @@ ALTER EXTENSION wtsmgr UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'wtsmgr';
 SELECT has_table_privilege('regress_wtsmgr_nobody', 'wtsmgr_locations', 'SELECT'),
        has_table_privilege('regress_wtsmgr_monitor', 'wtsmgr_locations', 'SELECT');
+SELECT has_table_privilege('regress_wtsmgr_nobody', 'wtsmgr_status', 'SELECT'),
+       has_table_privilege('regress_wtsmgr_monitor', 'wtsmgr_status', 'SELECT');
+SELECT effective_full_page_writes FROM wtsmgr_status;
 DROP ROLE regress_wtsmgr_nobody, regress_wtsmgr_monitor;

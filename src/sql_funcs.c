@@ -10,7 +10,10 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/parallel.h"
 #include "access/xlog.h"
+#include "access/xloginsert.h"
+#include "catalog/pg_control.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -39,12 +42,49 @@ check_loaded(void)
 				 errhint("Add wtsmgr to \"shared_preload_libraries\" in postgresql.conf and restart the server.")));
 }
 
+/*
+ * Whether WAL records inserted now take full-page images: the server's
+ * shared full_page_writes (the checkpointer's value: a reload reaches it
+ * and this backend at different times) or a running backup
+ * (pg_backup_start(), pg_basebackup), which forces them whatever the
+ * setting says.  PostgreSQL keeps both in its private shared memory; what
+ * it exports is this backend's copy of their sum (GetFullPageWriteInfo),
+ * which it recomputes under the WAL insertion lock for every record the
+ * backend inserts, and which is stale otherwise.  So insert one, a no-op,
+ * and read the copy.  There is no value during recovery, which inserts no
+ * WAL (the images in the WAL it replays are the primary's), or in a
+ * parallel worker.
+ */
+static bool
+effective_full_page_writes(bool *isnull)
+{
+	XLogRecPtr	redo;
+	bool		do_page_writes;
+
+	if (RecoveryInProgress() || IsParallelWorker())
+	{
+		*isnull = true;
+		return false;
+	}
+	XLogBeginInsert();
+	(void) XLogInsert(RM_XLOG_ID, XLOG_NOOP);
+	GetFullPageWriteInfo(&redo, &do_page_writes);
+	*isnull = false;
+	return do_page_writes;
+}
+
+/*
+ * Columns of wtsmgr_status (1.2; 1.0 and 1.1 have the first 9, and the
+ * row is formed with the caller's descriptor, which ignores the rest).
+ */
+#define STATUS_COLS 10
+
 Datum
 wtsmgr_status(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[9];
-	bool		nulls[9] = {0};
+	Datum		values[STATUS_COLS];
+	bool		nulls[STATUS_COLS] = {0};
 	int			i = 0;
 
 	check_loaded();
@@ -61,6 +101,12 @@ wtsmgr_status(PG_FUNCTION_ARGS)
 	values[i++] = BoolGetDatum(fullPageWrites);
 	values[i++] = CStringGetTextDatum(wtsmgr_fpw_reason);
 	values[i++] = BoolGetDatum(wtsmgr_wal_write_zeroes);
+	/* only where the SQL definition has the column: it inserts WAL */
+	if (tupdesc->natts > i)
+		values[i] = BoolGetDatum(effective_full_page_writes(&nulls[i]));
+	else
+		nulls[i] = true;
+	i++;
 	Assert(i == lengthof(values));
 
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));

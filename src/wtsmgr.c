@@ -35,7 +35,7 @@
 #define WTSMGR_UNSUPPORTED_MAJOR 1
 #endif
 
-PG_MODULE_MAGIC_EXT(.name = "wtsmgr",.version = "1.1");
+PG_MODULE_MAGIC_EXT(.name = "wtsmgr",.version = "1.2");
 
 /* GUC variables */
 int			wtsmgr_mode = WTSMGR_MODE_ATOMIC;

@@ -48,6 +48,14 @@ $standby->append_conf('postgresql.conf', "shared_buffers = 1MB\n");
 $standby->start;
 is($standby->safe_psql('postgres', 'SELECT atomic_proven FROM wtsmgr_status'),
 	't', 'standby: atomic writes proven');
+is( $standby->safe_psql(
+		'postgres',
+		'SELECT effective_full_page_writes IS NULL FROM wtsmgr_status'),
+	't',
+	'standby: no effective full_page_writes (it inserts no WAL)');
+is( $primary->safe_psql(
+		'postgres', 'SELECT effective_full_page_writes FROM wtsmgr_status'),
+	'f', 'primary: full_page_writes effectively off');
 $standby->safe_psql('postgres', 'SELECT wtsmgr_stats_reset()');
 
 $primary->safe_psql('postgres',

@@ -129,6 +129,7 @@ extern char wtsmgr_fpw_reason[512];
 extern void wtsmgr_fpw_startup(void);
 extern void wtsmgr_fpw_install_veto(void);
 extern void wtsmgr_utility_init(void);
+extern void wtsmgr_replay_warning_init(void);
 
 /* rebind.c */
 extern const char *wtsmgr_write_path_method;

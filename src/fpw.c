@@ -21,6 +21,14 @@
  *	  refuses it while full_page_writes is off if the probe fails, and
  *	  records the verdict in shared memory.
  *
+ * Where atomic writes are not proven, a server that may replay WAL
+ * written with full_page_writes off refuses to start (wtsmgr.c) unless
+ * wtsmgr.allow_unproven_start is on; with it, replay warns at each
+ * XLOG_FPW_CHANGE record that turned full_page_writes off.  There is no
+ * hook in replay: the redo function of the XLOG resource manager is
+ * wrapped in RmgrTable, the exported table custom resource managers are
+ * registered in.
+ *
  * src/fpw.c
  *
  *-------------------------------------------------------------------------
@@ -30,6 +38,8 @@
 #include <sys/stat.h>
 
 #include "access/xlog.h"
+#include "access/xlog_internal.h"
+#include "access/xlogreader.h"
 #include "catalog/pg_control.h"
 #include "commands/tablespace.h"
 #include "common/controldata_utils.h"
@@ -48,6 +58,7 @@ char		wtsmgr_fpw_reason[512];
 
 static GucBoolCheckHook prev_fpw_check_hook = NULL;
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+static void (*prev_xlog_redo) (XLogReaderState *record) = NULL;
 
 void
 wtsmgr_fpw_startup(void)
@@ -266,4 +277,46 @@ wtsmgr_utility_init(void)
 {
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = wtsmgr_ProcessUtility;
+}
+
+/*
+ * Redo of the XLOG resource manager, where atomic writes are not proven:
+ * say so when the WAL replayed turns full_page_writes off (it was written
+ * without full-page images from there on), then replay the record.
+ */
+static void
+wtsmgr_xlog_redo(XLogReaderState *record)
+{
+	uint8		info = XLogRecGetInfo(record) & ~XLR_INFO_MASK;
+
+	if (info == XLOG_FPW_CHANGE)
+	{
+		bool		fpw;
+
+		memcpy(&fpw, XLogRecGetData(record), sizeof(bool));
+		if (!fpw)
+			ereport(WARNING,
+					(errmsg("replaying WAL written with full_page_writes off where atomic writes are not proven"),
+					 errdetail_internal("The record at %X/%X turned full_page_writes off; atomic writes are not proven because %s.",
+										LSN_FORMAT_ARGS(record->ReadRecPtr),
+										wtsmgr_fpw_reason),
+					 errhint("A power failure before the first checkpoint after recovery completes can leave torn pages that cannot be repaired.")));
+	}
+	prev_xlog_redo(record);
+}
+
+/*
+ * In the postmaster, before the startup process exists: where atomic
+ * writes are not proven (and the server starts all the same, by
+ * wtsmgr.allow_unproven_start), wrap the XLOG resource manager's redo.
+ */
+void
+wtsmgr_replay_warning_init(void)
+{
+	if (wtsmgr_atomic_proven || prev_xlog_redo != NULL)
+		return;
+	prev_xlog_redo = RmgrTable[RM_XLOG_ID].rm_redo;
+	if (prev_xlog_redo == NULL)
+		elog(ERROR, "the XLOG resource manager has no redo function");
+	RmgrTable[RM_XLOG_ID].rm_redo = wtsmgr_xlog_redo;
 }

@@ -333,6 +333,7 @@ _PG_init(void)
 	wtsmgr_fpw_startup();
 	check_keep_policy();
 	check_unproven_start();
+	wtsmgr_replay_warning_init();
 	wtsmgr_fpw_install_veto();
 	wtsmgr_utility_init();
 

@@ -5,7 +5,9 @@
 #  - after a crash with full_page_writes off (made here without wtsmgr);
 #  - with standby.signal or recovery.signal;
 #  - after a clean shutdown whose checkpoint had full_page_writes off;
-# and starts with wtsmgr.allow_unproven_start = on, with a WARNING.
+# and starts with wtsmgr.allow_unproven_start = on, with a WARNING, and
+# a WARNING again where replay meets the record that turned
+# full_page_writes off.
 # wtsmgr.full_page_writes = keep with full_page_writes off and atomic
 # writes not proven is refused too.  Runs on every kernel.
 use strict;
@@ -114,5 +116,39 @@ ok(!$node->start(fail_ok => 1), 'keep with fpw off: refused');
 like(substr(slurp_file($node->logfile), $offset),
 	qr/FATAL:  full_page_writes is off, but atomic writes are not proven/,
 	'keep with fpw off: the message says why');
+
+# 6. With the override, replay warns at the record that turned
+# full_page_writes off.  The checkpointer writes it (at wal_level replica
+# or above) when a reload turns full_page_writes off, before the server
+# stops taking images: here with wtsmgr.full_page_writes = keep, whose
+# effective_full_page_writes says when that happened.  Then a crash.
+my $replay = PostgreSQL::Test::Cluster->new('unproven_replay');
+$replay->init(allows_streaming => 1);
+$replay->append_conf('postgresql.conf', qq(
+autovacuum = off
+shared_preload_libraries = 'wtsmgr'
+wtsmgr.mode = 'writethrough'
+wtsmgr.full_page_writes = keep
+wtsmgr.allow_unproven_start = on
+));
+$replay->start;
+$replay->safe_psql('postgres', 'CREATE EXTENSION wtsmgr; CHECKPOINT');
+$replay->append_conf('postgresql.conf', "full_page_writes = off\n");
+$replay->reload;
+$replay->poll_query_until('postgres',
+	'SELECT NOT effective_full_page_writes FROM wtsmgr_status')
+  or die 'full_page_writes was not turned off';
+$replay->safe_psql('postgres',
+	'CREATE TABLE t AS SELECT generate_series(1, 1000) AS i');
+$replay->stop('immediate');
+$offset = -s $replay->logfile;
+$replay->start;
+is($replay->safe_psql('postgres', 'SELECT count(*) FROM t'),
+	'1000', 'replay: recovered');
+like(
+	substr(slurp_file($replay->logfile), $offset),
+	qr{WARNING:  replaying WAL written with full_page_writes off where atomic writes are not proven\n.*DETAIL:  The record at [0-9A-F]+/[0-9A-F]+ turned full_page_writes off; atomic writes are not proven because }s,
+	'replay: a WARNING at the record that turned full_page_writes off');
+$replay->stop;
 
 done_testing();

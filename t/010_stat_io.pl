@@ -28,7 +28,8 @@
 # can wait for: its copy in pg_stat_io can only lag, so it is waited for
 # until it has caught up with wtsmgr's, which must happen.
 #
-# What differs by design (doc/operations.md, "pg_stat_io"):
+# What differs by design (doc/operations.md, "wtsmgr_stats and
+# pg_stat_io"):
 #  - bulk writes (index builds, SET TABLESPACE, table rewrites) go to the
 #    files directly, not through shared buffers, and pg_stat_io does not
 #    count them: a B-tree build adds its pages (and its metapage twice,
@@ -164,8 +165,11 @@ sub wait_for_bgwriter
 
 # 1. A workload through shared and local buffers: table creation and
 # extension, updates that evict dirty victims in a 1 MB pool (written by
-# the backend, in the bulk-write and normal contexts), a temporary table
-# larger than temp_buffers, and the checkpoint.
+# the backend, in the bulk-write and normal contexts), a table created
+# and filled in one transaction (at wal_level minimal, written out at
+# commit), a temporary table larger than temp_buffers, and the
+# checkpoints.  Its columns are all of storage plain, so that no TOAST
+# table (whose index is bulk-written, see 2.) is created.
 quiesce();
 my $before = counts();
 $node->safe_psql('postgres', q(

@@ -100,9 +100,9 @@ rc=0
 if [ $host_pg = 1 ]; then
 	# The logs go where the chroot sees them (the build folder), are
 	# checked there, and come back with the results.
-	stage=$WTSMGR_CACHE/build/crash-pg
-	rm -rf "$stage"
-	mkdir -p "$stage"
+	mkdir -p "$WTSMGR_CACHE/build"
+	stage=$(mktemp -d "$WTSMGR_CACHE/build/crash-pg.XXXXXX")
+	inner=/wtsmgr/build/$(basename "$stage")
 	if [ -d "$OUTDIR/raw/pglogs" ]; then
 		mv "$OUTDIR/raw/pglogs" "$stage/logs"
 		log "== checking the PostgreSQL crash points on the host ($(uname -r), $(nproc) CPUs)"
@@ -110,11 +110,12 @@ if [ $host_pg = 1 ]; then
 		"$REPO/vm/chroot.sh" env CRASH_PG_POINTS=$CRASH_PG_POINTS \
 			CRASH_PG_CONTROL_POINTS=$CRASH_PG_CONTROL_POINTS CRASH_SEED=$CRASH_SEED \
 			CRASH_JOBS=${CRASH_JOBS:-3} CRASH_PG_FS="$CRASH_PG_FS" \
-			crash/check-logs.sh /wtsmgr/build/crash-pg/logs /wtsmgr/build/crash-pg/results 2>&1 |
+			crash/check-logs.sh "$inner/logs" "$inner/results" 2>&1 |
 			tee "$OUTDIR/host-check.log" || rc=1
 		mkdir -p "$OUTDIR/raw/crash-postgres"
 		cp "$stage"/results/* "$OUTDIR/raw/crash-postgres/" || rc=1
 		mv "$stage/logs" "$OUTDIR/raw/pglogs"
+		rm -rf "$stage"
 	else
 		log "the guest copied out no PostgreSQL log"
 		rc=1

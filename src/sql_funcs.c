@@ -42,6 +42,9 @@ check_loaded(void)
 				 errhint("Add wtsmgr to \"shared_preload_libraries\" in postgresql.conf and restart the server.")));
 }
 
+/* The data of that no-op record: a record must carry some. */
+static const char noop_payload[] = "wtsmgr_status";
+
 /*
  * Whether WAL records inserted now take full-page images: the server's
  * shared full_page_writes (the checkpointer's value: a reload reaches it
@@ -67,6 +70,7 @@ effective_full_page_writes(bool *isnull)
 		return false;
 	}
 	XLogBeginInsert();
+	XLogRegisterData(noop_payload, sizeof(noop_payload));
 	(void) XLogInsert(RM_XLOG_ID, XLOG_NOOP);
 	GetFullPageWriteInfo(&redo, &do_page_writes);
 	*isnull = false;

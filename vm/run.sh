@@ -30,6 +30,18 @@
 #                    wtsmgr1), throttled with QEMU block throttling
 #                    (throttling.bps-total, throttling.iops-total; 0 = no
 #                    limit on that one): a provisioned cloud volume
+#   --throttle-ctl   the same second NVMe device (without --throttle:
+#                    unthrottled at boot), whose limits the guest sets
+#                    while it runs: it writes "BPS IOPS" (0 = no limit;
+#                    "0 0" lifts the throttle) to /wtsmgr/out/throttle.ctl;
+#                    the host applies them through a QMP socket
+#                    (block_set_io_throttle), reads them back, writes
+#                    "ok BPS IOPS" or "error TEXT" to throttle.reply,
+#                    removes throttle.ctl and appends a line to
+#                    throttle.log (host time in ms, BPS, IOPS, result).
+#                    bench/guest/lib.sh throttle_set does this and waits.
+#                    Used to throttle only after data was copied onto
+#                    the device.
 #
 # Devices in the guest:
 #   /dev/vda      root (snapshot: changes are thrown away)
@@ -57,6 +69,7 @@ plugin=
 icount=
 throttle=
 scratch=
+throttle_ctl=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2;;
@@ -69,6 +82,7 @@ while [ $# -gt 0 ]; do
 	--plugin) plugin=$2; shift 2;;
 	--icount) icount=$2; shift 2;;
 	--throttle) throttle=$2; shift 2;;
+	--throttle-ctl) throttle_ctl=1; shift;;
 	--scratch) scratch=$2; shift 2;;
 	--) shift; break;;
 	-*) die "unknown option $1 (see the top of $0)";;
@@ -99,11 +113,12 @@ fi
 
 mkdir -p "$WTSMGR_CACHE/runs" "$WTSMGR_CACHE/build"
 run=$(mktemp -d "$WTSMGR_CACHE/runs/run.XXXXXX")
-trap 'rm -rf "$run"' EXIT
+watcher=
+trap '[ -z "$watcher" ] || kill "$watcher" 2>/dev/null; rm -rf "$run"' EXIT
 [ -n "$out" ] || out=$run/out
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -f "$out/status"
+rm -f "$out/status" "$out/throttle.ctl" "$out/throttle.ctl.tmp" "$out/throttle.reply"
 printf '%q ' "$@" > "$out/cmd"
 echo >> "$out/cmd"
 cp "$kernel" "$run/bzImage"
@@ -130,13 +145,76 @@ truncate -s 8G "$run/nvme.img"
 nvme_ns="nvme-ns,drive=nvm,bus=nvme0,nsid=1,logical_block_size=4096,physical_block_size=4096"
 [ $atomic = 1 ] && nvme_ns="$nvme_ns,atomic.nawun=15,atomic.nawupf=15"
 throttled=()
-if [ -n "$throttle" ]; then
+if [ -n "$throttle" ] || [ $throttle_ctl = 1 ]; then
 	truncate -s 8G "$run/nvme1.img"
 	drive1="file=/wtsmgr/run/nvme1.img,if=none,id=nvm1,format=raw,cache=unsafe"
-	[ "${throttle%%,*}" = 0 ] || drive1="$drive1,throttling.bps-total=${throttle%%,*}"
-	[ "${throttle#*,}" = 0 ] || drive1="$drive1,throttling.iops-total=${throttle#*,}"
+	if [ -n "$throttle" ]; then
+		[ "${throttle%%,*}" = 0 ] || drive1="$drive1,throttling.bps-total=${throttle%%,*}"
+		[ "${throttle#*,}" = 0 ] || drive1="$drive1,throttling.iops-total=${throttle#*,}"
+	fi
 	throttled=(-drive "$drive1" -device nvme,id=nvme1,serial=wtsmgr1
-		-device "${nvme_ns/drive=nvm,bus=nvme0/drive=nvm1,bus=nvme1}")
+		-device "${nvme_ns/drive=nvm,bus=nvme0/drive=nvm1,bus=nvme1},id=nvmns1")
+fi
+# --throttle-ctl: QEMU's QMP socket (in the run folder, which QEMU sees
+# as /wtsmgr/run) and a host-side watcher of the guest's requests.
+qmp_opts=()
+[ $throttle_ctl = 0 ] || qmp_opts=(-qmp unix:/wtsmgr/run/qmp.sock,server=on,wait=off)
+
+# throttle_apply SOCKET BPS IOPS: set the throttled NVMe device's limits
+# through QMP and read them back; prints "ok BPS IOPS" or "error TEXT".
+throttle_apply() {
+	python3 - "$@" <<'PY'
+import json, socket, sys
+path, bps, iops = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+try:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(20)
+    s.connect(path)
+    f = s.makefile("rw")
+    def call(cmd, args=None):
+        msg = {"execute": cmd}
+        if args is not None:
+            msg["arguments"] = args
+        f.write(json.dumps(msg) + "\n")
+        f.flush()
+        while True:                      # skip asynchronous events
+            reply = json.loads(f.readline())
+            if "return" in reply or "error" in reply:
+                break
+        if "error" in reply:
+            raise RuntimeError(f"{cmd}: {reply['error'].get('desc')}")
+        return reply["return"]
+    json.loads(f.readline())             # the greeting
+    call("qmp_capabilities")
+    call("block_set_io_throttle", {"id": "nvmns1", "bps": bps, "bps_rd": 0, "bps_wr": 0,
+                                   "iops": iops, "iops_rd": 0, "iops_wr": 0})
+    got = None
+    for dev in call("query-block"):
+        if dev.get("qdev", "").endswith("nvmns1") or dev.get("device") == "nvm1":
+            ins = dev.get("inserted", {})
+            got = (ins.get("bps", 0), ins.get("iops", 0))
+    if got != (bps, iops):
+        raise RuntimeError(f"read back {got}, asked for {(bps, iops)}")
+    print(f"ok {bps} {iops}")
+except Exception as e:                   # reported to the guest
+    print(f"error {e}")
+PY
+}
+if [ $throttle_ctl = 1 ]; then
+	(
+		while sleep 0.2; do
+			[ -e "$out/throttle.ctl" ] || continue
+			req=$(cat "$out/throttle.ctl" 2>/dev/null || true)
+			case "$req" in
+			[0-9]*\ [0-9]*) reply=$(throttle_apply "$run/qmp.sock" $req);;
+			*) reply="error bad request '$req' (BPS IOPS)";;
+			esac
+			echo "$(date +%s%3N) $req $reply" >> "$out/throttle.log"
+			echo "$reply" > "$out/throttle.reply"
+			rm -f "$out/throttle.ctl"
+		done
+	) &
+	watcher=$!
 fi
 
 append="console=ttyS0 root=/dev/vda rw init=/sbin/wtsmgr-init panic=-1 oops=panic"
@@ -151,7 +229,7 @@ append="$append scsi_debug.lbpws=1"
 M=/wtsmgr
 qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot
 	"${accel_opts[@]}" -smp "$smp" -m "$mem"
-	-serial stdio -monitor none "${plugin_opts[@]}"
+	-serial stdio -monitor none "${qmp_opts[@]}" "${plugin_opts[@]}"
 	-kernel $M/run/bzImage -append "$append"
 	-drive file=$M/root.img,if=virtio,format=raw,snapshot=on,readonly=off
 	-drive file=$M/run/scratch.img,if=virtio,format=raw,cache=unsafe
@@ -162,7 +240,7 @@ qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot
 	-virtfs local,path=$M/build,mount_tag=build,security_model=none,readonly=on
 	-virtfs local,path=$M/out,mount_tag=out,security_model=none)
 
-log "booting $(cat "$KERNEL_DIR/kernel.release" 2>/dev/null || basename "$kernel") ($accel${icount:+ icount shift=$icount}, $smp CPUs, ${mem} MB${throttle:+, throttled NVMe $throttle B/s,IOPS}, timeout ${timeout}s)"
+log "booting $(cat "$KERNEL_DIR/kernel.release" 2>/dev/null || basename "$kernel") ($accel${icount:+ icount shift=$icount}, $smp CPUs, ${mem} MB${throttle:+, throttled NVMe $throttle B/s,IOPS}$([ $throttle_ctl = 0 ] || echo ', NVMe throttle set by the guest'), timeout ${timeout}s)"
 export WTSMGR_SRC_HOST=$REPO WTSMGR_BUILD_HOST=$WTSMGR_CACHE/build
 export WTSMGR_OUT_HOST=$out WTSMGR_RUN_HOST=$run WTSMGR_IMG_HOST=$ROOT_DIR/root.img
 export WTSMGR_SCRATCH_HOST=$scratch

@@ -25,7 +25,7 @@
 #   BENCH_CONFIGS    pgbench configurations (default stock,wtsmgr,unsafe)
 #   BENCH_SCALE      pgbench scale (default 20: about 300 MB, 2.3 times
 #                    shared_buffers; each cloud run copies it onto the
-#                    throttled device, 48 s at 6.25 MiB/s)
+#                    cloud device before the device is throttled)
 #   BENCH_DURATION   measured seconds per run (default 60)
 #   BENCH_REPEATS    runs per configuration (default 3; the report shows
 #                    the median and the range of every figure)
@@ -42,18 +42,36 @@
 #                    NVMe device as it is (under TCG the guest is then
 #                    CPU-bound); cloud on a second NVMe device throttled
 #                    like a provisioned cloud volume, scaled down by the
-#                    guest's slowdown against the host
+#                    guest's slowdown against the host.  The throttle is
+#                    set through QEMU's monitor (vm/run.sh --throttle-ctl)
+#                    only once each run's copy of the database is on the
+#                    device, and lifted after the window
 #   BENCH_CLOUD_MIBS, BENCH_CLOUD_IOPS  the volume modelled (default 125
-#                    MiB/s and 3000 IOPS, a gp3-like baseline)
+#                    MiB/s and 3000 IOPS, a gp3-like baseline); for a
+#                    bandwidth-bound volume e.g. BENCH_CLOUD_MIBS=25
+#                    BENCH_CLOUD_IOPS=100000
 #   BENCH_CLOUD_SLOWDOWN  the guest's CPU slowdown against the host used to
-#                    scale them (default 20: pgbench in the guest against
-#                    the same PostgreSQL natively); the run measures the
-#                    slowdown of a gzip test as well and reports both
+#                    scale them: "measured" (default: the TPS of the same
+#                    short pgbench on a database in memory, on the host in
+#                    the guest root as a chroot and in the guest,
+#                    bench/guest/cpucal.sh) or a fixed number (20 was the
+#                    earlier assumption)
+#   BENCH_CPUCAL_SECONDS  length of that measurement on each side (default 15)
+#   BENCH_CHECKPOINT_EVERY  seconds between the checkpoints that the
+#                    benchmark requests during each window (default 11:
+#                    five complete cycles in the default 60 s window;
+#                    PostgreSQL's checkpoint_timeout cannot be below 30 s,
+#                    and in PostgreSQL 18 a requested checkpoint is a fast
+#                    one); 0 = PostgreSQL's own timed checkpoints only
+#                    (BENCH_CHECKPOINT_TIMEOUT)
 #   BENCH_INSN       icount (default under TCG) or off: after the main
 #                    runs, a second boot under QEMU -icount (one vCPU)
 #                    runs each configuration once more to count guest
 #                    instructions per transaction
-#   BENCH_INSN_DURATION  measured (guest) seconds of that pass (default 30)
+#   BENCH_INSN_DURATION  measured (guest) seconds of that pass (default 10:
+#                    about 1,000 transactions; under -icount a guest second
+#                    takes about 3 s on this host), after a warm-up of at
+#                    most 5 s
 #   BENCH_ICOUNT_SHIFT   2^shift ns of guest time per instruction (default 3)
 #   BENCH_WARMUP     warm-up seconds before each window (default 10)
 #   BENCH_CLIENTS    pgbench clients (default 4); BENCH_JOBS threads (2)
@@ -105,9 +123,11 @@ WORKLOADS=${BENCH_WORKLOADS:-tpcb}
 INSERT_ROWS=${BENCH_INSERT_ROWS:-5000000}
 CLOUD_MIBS=${BENCH_CLOUD_MIBS:-125}
 CLOUD_IOPS=${BENCH_CLOUD_IOPS:-3000}
-CLOUD_SLOWDOWN=${BENCH_CLOUD_SLOWDOWN:-20}
+CLOUD_SLOWDOWN=${BENCH_CLOUD_SLOWDOWN:-measured}
+CPUCAL_SECONDS=${BENCH_CPUCAL_SECONDS:-15}
+CKPT_EVERY=${BENCH_CHECKPOINT_EVERY:-11}
 INSN=${BENCH_INSN:-icount}
-INSN_DURATION=${BENCH_INSN_DURATION:-30}
+INSN_DURATION=${BENCH_INSN_DURATION:-10}
 ICOUNT_SHIFT=${BENCH_ICOUNT_SHIFT:-3}
 WARMUP=${BENCH_WARMUP:-10}
 CLIENTS=${BENCH_CLIENTS:-4}
@@ -146,12 +166,16 @@ IFS=, read -r -a workloads <<< "$WORKLOADS"
 for wl in "${workloads[@]}"; do
 	case "$wl" in tpcb|insert|select) ;; *) die "BENCH_WORKLOADS: unknown workload '$wl' (tpcb, insert, select)";; esac
 done
-for v in CLOUD_MIBS CLOUD_IOPS CLOUD_SLOWDOWN INSERT_ROWS; do
+for v in CLOUD_MIBS CLOUD_IOPS INSERT_ROWS CPUCAL_SECONDS; do
 	case "${!v}" in ''|*[!0-9]*|0) die "BENCH_$v must be a positive whole number (got '${!v}')";; esac
 done
-for v in SCALE DURATION WARMUP CLIENTS JOBS WAL_SEGMENTS KSECS KMB REPEATS INSN_DURATION ICOUNT_SHIFT; do
-	case "${!v}" in ''|*[!0-9]*) die "BENCH_$v must be a whole number (got '${!v}')";; esac
+[ "$CLOUD_SLOWDOWN" = measured ] || [[ "$CLOUD_SLOWDOWN" =~ ^[0-9]+(\.[0-9]+)?$ && ! "$CLOUD_SLOWDOWN" =~ ^0+(\.0+)?$ ]] ||
+	die "BENCH_CLOUD_SLOWDOWN is 'measured' or a positive number (got '$CLOUD_SLOWDOWN')"
+for v in SCALE DURATION WARMUP CLIENTS JOBS WAL_SEGMENTS KSECS KMB REPEATS INSN_DURATION ICOUNT_SHIFT CKPT_EVERY; do
+	case "${!v}" in ''|*[!0-9]*) die "BENCH_${v/CKPT_EVERY/CHECKPOINT_EVERY} must be a whole number (got '${!v}')";; esac
 done
+[ "$CKPT_EVERY" = 0 ] || [ "$CKPT_EVERY" -ge 5 ] ||
+	die "BENCH_CHECKPOINT_EVERY must be 0 (off) or at least 5 seconds (got $CKPT_EVERY)"
 [ "$SCALE" -ge 1 ] && [ "$DURATION" -ge 10 ] && [ "$CLIENTS" -ge 1 ] && [ "$JOBS" -ge 1 ] ||
 	die "BENCH_SCALE >= 1, BENCH_DURATION >= 10, BENCH_CLIENTS and BENCH_JOBS >= 1"
 [ "$REPEATS" -ge 1 ] && [ "$REPEATS" -le 20 ] || die "BENCH_REPEATS must be from 1 to 20"
@@ -214,14 +238,19 @@ else
 fi
 # The cloud-volume profile: a second NVMe device, throttled to the
 # modelled volume divided by the guest's slowdown, so that the balance of
-# CPU to I/O is that of a real server on such a volume.
+# CPU to I/O is that of a real server on such a volume.  The guest
+# computes the throttle (from its own measurement of the slowdown) and
+# has the host set it once each run's copy is on the device.
 throttle_args=()
-cloud_bps=0 cloud_iops=0
+host_cpu_tps=
 if [[ ",$PROFILES," == *,cloud,* ]] && [[ ",$BENCH," == *,pgbench,* ]]; then
-	cloud_bps=$(( CLOUD_MIBS * 1048576 / CLOUD_SLOWDOWN ))
-	cloud_iops=$(( (CLOUD_IOPS + CLOUD_SLOWDOWN / 2) / CLOUD_SLOWDOWN ))
-	[ $cloud_iops -ge 1 ] || cloud_iops=1
-	throttle_args=(--throttle "$cloud_bps,$cloud_iops")
+	throttle_args=(--throttle-ctl)
+	if [ "$CLOUD_SLOWDOWN" = measured ]; then
+		log "cloud volume: the host's CPU speed (bench/guest/cpucal.sh, $CPUCAL_SECONDS s, in the guest root as a chroot)"
+		host_cpu_tps=$("$REPO/vm/chroot.sh" bash bench/guest/cpucal.sh "$CPUCAL_SECONDS" |
+			sed -n 's/^tps //p' | tail -n 1) || host_cpu_tps=
+		log "cloud volume: host ${host_cpu_tps:-?} TPS"
+	fi
 fi
 # The host's speed on the guest's CPU test (bench/guest/pgbench.sh): the
 # same programs from the guest root, fastest of three.
@@ -241,7 +270,7 @@ fi
 {
 	echo "date=$(date -u '+%F %T UTC')"
 	echo "command=$command"
-	echo "settings=BENCH=$(IFS=,; echo "${benches[*]}") BENCH_CONFIGS=$CONFIGS BENCH_REPEATS=$REPEATS BENCH_PROFILES=$PROFILES BENCH_WORKLOADS=$WORKLOADS BENCH_SCALE=$SCALE BENCH_DURATION=$DURATION BENCH_WARMUP=$WARMUP BENCH_CLIENTS=$CLIENTS BENCH_JOBS=$JOBS BENCH_DEVICE=$DEVICE BENCH_CHECKPOINT_TIMEOUT=$CKPT BENCH_SHARED_BUFFERS=$SB"
+	echo "settings=BENCH=$(IFS=,; echo "${benches[*]}") BENCH_CONFIGS=$CONFIGS BENCH_REPEATS=$REPEATS BENCH_PROFILES=$PROFILES BENCH_WORKLOADS=$WORKLOADS BENCH_SCALE=$SCALE BENCH_DURATION=$DURATION BENCH_WARMUP=$WARMUP BENCH_CLIENTS=$CLIENTS BENCH_JOBS=$JOBS BENCH_DEVICE=$DEVICE BENCH_CHECKPOINT_TIMEOUT=$CKPT BENCH_CHECKPOINT_EVERY=$CKPT_EVERY BENCH_SHARED_BUFFERS=$SB"
 	echo "commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo '+uncommitted changes')"
 	echo "host_cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 	echo "host_cores=$(nproc)"
@@ -256,13 +285,14 @@ fi
 	[ $icount_pass = 0 ] || echo "icount=shift=$ICOUNT_SHIFT duration=$INSN_DURATION"
 	echo "host_gzip_ms=$host_gzip_ms"
 	[ ${#throttle_args[@]} = 0 ] ||
-		echo "cloud=mibs=$CLOUD_MIBS iops=$CLOUD_IOPS slowdown=$CLOUD_SLOWDOWN bps=$cloud_bps iops_throttle=$cloud_iops"
+		echo "cloud=mibs=$CLOUD_MIBS iops=$CLOUD_IOPS slowdown=$CLOUD_SLOWDOWN host_cpu_tps=${host_cpu_tps:-none} after_copy=1"
+	echo "checkpoint_every=$CKPT_EVERY"
 } > "$OUTDIR/machine.txt"
 printf '%s\n' "$PG_SETTINGS" > "$OUTDIR/pg-settings.txt"
 
 # A generous limit: template, per configuration warm-up + window + copy,
 # start, pg_waldump; the other sub-benchmarks.
-timeout=$(( 900 + REPEATS * ${#profiles[@]} * ${#workloads[@]} * ${#configs[@]} * (DURATION + WARMUP + 300) + 600 + 20 * KSECS ))
+timeout=$(( 900 + 4 * CPUCAL_SECONDS + REPEATS * ${#profiles[@]} * ${#workloads[@]} * ${#configs[@]} * (DURATION + WARMUP + 300) + 600 + 20 * KSECS ))
 log "== running ${benches[*]} in the guest ($ACCEL); results in $OUTDIR"
 # What else runs on the (shared) host: every 5 s the load average and
 # the number of QEMU processes, ours included; the report says how busy
@@ -292,6 +322,9 @@ rc=0
 	BENCH_DEVICE="$DEVICE" BENCH_PG_SETTINGS="$PG_SETTINGS" \
 	BENCH_WAL_SEGMENTS="$WAL_SEGMENTS" BENCH_KERNEL_SECONDS="$KSECS" \
 	BENCH_KERNEL_FILE_MB="$KMB" BENCH_INSN="${insn_args:+1}" \
+	BENCH_CLOUD_MIBS="$CLOUD_MIBS" BENCH_CLOUD_IOPS="$CLOUD_IOPS" \
+	BENCH_CLOUD_SLOWDOWN="$CLOUD_SLOWDOWN" BENCH_HOST_CPU_TPS="$host_cpu_tps" \
+	BENCH_CPUCAL_SECONDS="$CPUCAL_SECONDS" BENCH_CHECKPOINT_EVERY="$CKPT_EVERY" \
 	bash bench/guest/main.sh "${benches[@]}" 2>&1 | tee "$OUTDIR/console.log" ||
 	rc=${PIPESTATUS[0]}
 
@@ -307,10 +340,11 @@ if [ $icount_pass = 1 ] && [ $rc = 0 ]; then
 		"${scratch_args[@]}" \
 		--timeout $(( 1500 + ${#workloads[@]} * ${#configs[@]} * (4 * INSN_DURATION + 400) )) -- \
 		env BENCH_CONFIGS="$CONFIGS" BENCH_SCALE="$SCALE" BENCH_DURATION="$INSN_DURATION" \
-		BENCH_WARMUP=$(( WARMUP < 10 ? WARMUP : 10 )) BENCH_CLIENTS="$CLIENTS" BENCH_JOBS="$JOBS" \
+		BENCH_WARMUP=$(( WARMUP < 5 ? WARMUP : 5 )) BENCH_CLIENTS="$CLIENTS" BENCH_JOBS="$JOBS" \
 		BENCH_REPEATS=1 BENCH_DEVICE="$DEVICE" BENCH_PG_SETTINGS="$PG_SETTINGS" \
 		BENCH_WORKLOADS="$WORKLOADS" BENCH_INSERT_ROWS="$INSERT_ROWS" \
 		BENCH_ICOUNT_SHIFT="$ICOUNT_SHIFT" BENCH_TEMPLATE_REUSE=1 \
+		BENCH_CHECKPOINT_EVERY="$CKPT_EVERY" \
 		bash bench/guest/main.sh pgbench 2>&1 | tee "$OUTDIR/console-insn.log" ||
 		irc=${PIPESTATUS[0]}
 	rm -f "$template_img"

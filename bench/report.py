@@ -210,6 +210,26 @@ def analyse_config(results, cfg, duration, marks, d=None, run=1):
     r["dev_write_bytes_per_tx"] = r["dev_write_bytes"] / n
     r["dev_flush_per_tx"] = r["dev_flush"] / n if r["dev_flush"] is not None else None
     r["ckpt_done"] = int(after["ckpt_done"]) - int(before["ckpt_done"])
+    # What the device did per second of the window, both ways: what QEMU's
+    # block throttling limits (cloud profile).
+    # Over the span between the two snapshots that hold the counters.
+    span = duration
+    if before.get("time_ms", "").isdigit() and after.get("time_ms", "").isdigit():
+        span = max(1e-3, (int(after["time_ms"]) - int(before["time_ms"])) / 1000.0)
+    r["dev_iops"] = (r["dev_write_req"] + r["dev_read_req"]) / span
+    r["dev_mibs"] = (r["dev_write_bytes"] + r["dev_read_bytes"]) / span / 1048576
+    # Relation pages written (pg_stat_io, 8 kB each), by every process.
+    # The reading once a checkpoint running at the window's end finished
+    # (its pages were dirtied in the window; pg_stat_io has them only then).
+    pages_after = after.get("data_page_writes_settled", after.get("data_page_writes"))
+    if "data_page_writes" in before and pages_after is not None:
+        r["data_page_writes"] = int(pages_after) - int(before["data_page_writes"])
+        r["data_pages_per_tx"] = r["data_page_writes"] / n
+    cp = read_kv(os.path.join(d, "copy.txt"))
+    if cp.get("copy_ms", "").isdigit():
+        r["copy_s"] = int(cp["copy_ms"]) / 1000.0
+    if cp.get("throttle_bps", "").isdigit():
+        r["throttle"] = (int(cp["throttle_bps"]), int(cp.get("throttle_iops", "0")))
 
     # Checkpoint cycles: the window starts right after a CHECKPOINT, then
     # one cycle per checkpoint start.  TPS in the first fifth of each
@@ -316,11 +336,15 @@ ROWS = [
     ("dev_write_req_per_tx", "device write requests per transaction", "f2"),
     ("dev_flush_per_tx", "device cache flushes per transaction", "f2"),
     ("dev_write_bytes", "device MiB written in the window", "mib"),
+    ("dev_iops", "device requests per second (read + write)", "f1"),
+    ("dev_mibs", "device MiB/s (read + written)", "f2"),
+    ("data_pages_per_tx", "data pages written per transaction (pg_stat_io)", "f2"),
     ("ckpt_done", "checkpoints completed (pg_stat_checkpointer)", "int"),
     ("cycles", "complete checkpoint cycles in the window", "int"),
     ("insn_per_tx", "guest instructions per transaction (plugin)", "int"),
     ("icount_insn_per_tx", "guest instructions per transaction (icount pass)", "int"),
     ("icount_insn_per_dev_write", "guest instructions per device write request (icount pass)", "int"),
+    ("icount_insn_per_page", "guest instructions per data page written (icount pass)", "int"),
     ("icount_tps", "TPS in guest time under icount (1 vCPU; model CPU)", "f1"),
     ("atomic_writes_per_tx", "wtsmgr atomic write-through data writes per transaction", "f2"),
 ]
@@ -403,6 +427,7 @@ def icount_figures(results, cfgs, m, sub="pgbench"):
             out.setdefault(c, []).append({
                 "icount_insn_per_tx": insns / r["transactions"],
                 "icount_insn_per_dev_write": insns / r["dev_write_req"] if r["dev_write_req"] else None,
+                "icount_insn_per_page": insns / r["data_page_writes"] if r.get("data_page_writes") else None,
                 "icount_tps": r["transactions"] / dur,
             })
     note = ""
@@ -584,10 +609,45 @@ def workload_section(results, m, cfgs, runs, failed, values, duration, w, lines,
     table(results, cfgs, runs, failed, values, sfx, w)
     if wl == "select":
         control_verdict(values, w)
+    checkpoint_note(m, cfgs, runs, w)
     w(f"Window {duration:.0f} s per run; the other settings as in the pgbench section.\n")
     w(f"![TPS per second, {WORKLOAD_TITLE[wl]}](tps{sfx}.png)\n")
     series_outputs(results, done, runs, duration, sfx)
     return lines
+
+
+def cloud_throttle(results, m):
+    """The cloud profile's throttle: what the guest computed and had the
+    host set after each copy (raw/pgbench/cloud-throttle.txt), or, from
+    runs before that, what was set at boot (machine.txt)."""
+    t = read_kv(os.path.join(results, "raw", "pgbench", "cloud-throttle.txt"))
+    if t.get("bps", "").isdigit() and t.get("iops_throttle", "").isdigit():
+        t["after_copy"] = True
+        return t
+    cl = kv_line(m.get("cloud", ""))
+    if cl.get("bps") and cl.get("iops_throttle"):
+        cl["after_copy"] = False
+        cl["source"] = "assumed"
+        return cl
+    return {}
+
+
+def checkpoint_note(m, cfgs, runs, w):
+    """How the checkpoints came, and the goal of 5 complete cycles a run."""
+    done = [c for c in cfgs if runs.get(c)]
+    if not done:
+        return
+    every = m.get("checkpoint_every", "0")
+    how = (f"requested by the benchmark every {every} s of the window (PostgreSQL's "
+           "checkpoint_timeout cannot be under 30 s; a requested checkpoint is a fast one in "
+           "PostgreSQL 18)" if every.isdigit() and int(every) > 0
+           else "PostgreSQL's own (checkpoint_timeout)")
+    cyc = {c: sorted(r["cycles"] for r in runs[c]) for c in done}
+    least = min(v[0] for v in cyc.values())
+    w(f"Checkpoints: {how}. Complete checkpoint cycles per run: "
+      + ", ".join(f"{c} {'/'.join(str(x) for x in cyc[c])}" for c in done)
+      + f"; goal of at least 5 in every run: **{'met' if least >= 5 else 'not met'}**. "
+      "The TPS plot marks each checkpoint start (dashed).\n")
 
 
 def cloud_section(results, m, cfgs, runs, failed, values, duration, w, lines, sfx, wl="tpcb"):
@@ -596,12 +656,36 @@ def cloud_section(results, m, cfgs, runs, failed, values, duration, w, lines, sf
         w(WORKLOAD_TEXT[wl] + " The throttled device as below.\n")
     else:
         w("## pgbench on a modelled cloud volume (I/O-bound profile)\n")
-    cl = kv_line(m.get("cloud", "")) if wl == "tpcb" else {}
+    cl = cloud_throttle(results, m) if wl == "tpcb" else {}
     g = read_kv(os.path.join(results, "raw", "pgbench", "cpu-speed.txt")).get("guest_ms")
     h = m.get("host_gzip_ms")
     measured = (f"{int(g) / int(h):.1f}x (guest {int(g):,} ms, host {int(h):,} ms)"
                 if g and h and g.isdigit() and h.isdigit() and int(h) > 0 else "not measured")
-    if cl:
+    if cl and cl["after_copy"]:
+        src = cl.get("source")
+        if src == "measured":
+            how = (f"measured in this run: the same short pgbench on a database in memory "
+                   f"(`bench/guest/cpucal.sh`: fsync off, no transaction waits for a disk) ran at "
+                   f"{float(cl.get('host_tps')):,.0f} TPS on the host (in the guest root as a chroot) "
+                   f"and {float(cl.get('guest_tps')):,.1f} TPS in the guest")
+        elif src == "fixed":
+            how = "fixed for this run (BENCH_CLOUD_SLOWDOWN), not measured"
+        else:
+            how = (f"**assumed**: its measurement failed (host {cl.get('host_tps') or '?'}, guest "
+                   f"{cl.get('guest_tps') or '?'} TPS)")
+        bps = int(cl["bps"])
+        w(f"The same runs, interleaved with the others, on a second NVMe device (same atomic-write "
+          f"parameters). Each run's copy of the database goes onto it unthrottled; then the host "
+          f"throttles it through QEMU's monitor (QMP `block_set_io_throttle`) for the warm-up and "
+          f"the window, and lifts the throttle afterwards. The throttle models a provisioned volume "
+          f"of {cl.get('mibs')} MiB/s and {cl.get('iops')} IOPS scaled down by the guest's CPU "
+          f"slowdown against the host, **{float(cl.get('slowdown')):.1f}x**, {how}: "
+          f"{bps:,} B/s ({bps / 1048576:.2f} MiB/s) and {cl.get('iops_throttle')} IOPS, so that CPU "
+          f"and I/O are in the balance of a real 2-vCPU server on such a volume. A single-threaded "
+          f"gzip test (the same binary in the guest and on the host, fastest of three) gives "
+          f"{measured}, a lower bound: TCG runs so simple a program relatively faster than "
+          "PostgreSQL.\n")
+    elif cl:
         w(f"The same runs, interleaved with the others, on a second NVMe device (same atomic-write "
           f"parameters) throttled with QEMU block throttling: a provisioned volume of "
           f"{cl.get('mibs')} MiB/s and {cl.get('iops')} IOPS (a gp3-like baseline) scaled down by "
@@ -632,12 +716,67 @@ def cloud_section(results, m, cfgs, runs, failed, values, duration, w, lines, sf
             w(f"Goal: coefficient of variation of per-second TPS of wtsmgr at most 1/5 of stock's: "
               f"**{'met' if q <= 0.2 else 'not met'}** (median {cw[0]:.3f} against {cs[0]:.3f}: {q:.2f}).")
         w("")
+    throttle_check(cfgs, runs, cl, w, results)
+    checkpoint_note(m, cfgs, runs, w)
     w(f"Window {duration:.0f} s per run; the other settings as above.\n")
     w(f"![TPS per second, cloud volume](tps{sfx}.png)\n")
     series_outputs(results, done, runs, duration, sfx)
     return lines
 
 
+def guest_clock_rate(results):
+    """Guest seconds per host second, from the throttle requests: the
+    guest logs its clock around each (throttle-guest.log), the host the
+    moment it applied it (throttle.log).  (rate, guest s, host s) or None."""
+    raw = os.path.join(results, "raw")
+    try:
+        host = [int(l.split()[0]) for l in open(os.path.join(raw, "throttle.log")) if l.split()]
+        guest = [(int(l.split()[0]) + int(l.split()[1])) / 2
+                 for l in open(os.path.join(raw, "throttle-guest.log")) if len(l.split()) >= 2]
+    except (OSError, ValueError):
+        return None
+    if len(host) != len(guest) or len(host) < 2 or host[-1] - host[0] < 30000:
+        return None
+    g, h = (guest[-1] - guest[0]) / 1000.0, (host[-1] - host[0]) / 1000.0
+    return g / h, g, h
+
+
+def throttle_check(cfgs, runs, cl, w, results=None):
+    """Was the run throttled, and the copy not: the device's requests and
+    bytes per second in the windows against the cap, and the copy time.
+    The throttle counts host seconds; the guest's clock may not."""
+    done = [c for c in cfgs if runs.get(c)]
+    caps = {r["throttle"] for c in done for r in runs[c] if r.get("throttle")}
+    if not done or not caps:
+        return
+    bps, iops = sorted(caps)[0]
+    clk = guest_clock_rate(results) if results else None
+    k = clk[0] if clk else 1.0
+    if clk:
+        w(f"The guest's clock ran at {100 * clk[0]:.1f}% of the host's (guest {clk[1]:,.1f} s "
+          f"against host {clk[2]:,.1f} s between the first and the last throttle request; "
+          "TPS and latency are in guest time). The throttle counts host seconds, so the rates "
+          "below are per host second.\n")
+    else:
+        w("The guest's clock could not be compared with the host's: the rates below are per "
+          "guest second.\n")
+    w("The throttle during the windows: the device's requests and bytes per second (read and "
+      "write, median of the runs) against the cap:\n")
+    w("| configuration | requests/s | of the IOPS cap | MiB/s | of the bandwidth cap | copy before the throttle (s) |")
+    w("|---|---|---|---|---|---|")
+    for c in done:
+        io = spread([r.get("dev_iops") * k for r in runs[c] if r.get("dev_iops") is not None])
+        mb = spread([r.get("dev_mibs") * k for r in runs[c] if r.get("dev_mibs") is not None])
+        cp = spread([r.get("copy_s") for r in runs[c]])
+        w(f"| {LABEL[c]} | {fmt_spread(io, 'f1')} | "
+          f"{'no cap' if not iops else fmt(io[0] / iops, 'pct')} | {fmt_spread(mb, 'f2')} | "
+          f"{'no cap' if not bps else fmt(mb[0] * 1048576 / bps, 'pct')} | {fmt_spread(cp, 'f1')} |")
+    if len(caps) > 1:
+        w(f"\nThe runs had different throttles: {sorted(caps)}.")
+    w("")
+
+
+RESULTS = []    # the results folder being reported
 SECTIONS = {}   # (profile, workload) -> (runs, icount figures), for the projection
 
 # Reference devices of the capacity model: (name, MiB/s, IOPS).
@@ -707,7 +846,7 @@ def projection_section(m):
     # The check: the throttled device of the cloud profile, with the
     # guest's own CPU ceiling (its unthrottled TPS).
     cloud = SECTIONS.get(("cloud", "tpcb"))
-    cl = kv_line(m.get("cloud", ""))
+    cl = cloud_throttle(RESULTS[0], m) if RESULTS else {}
     if cloud and cl.get("bps") and cl.get("iops_throttle"):
         cruns = cloud[0]
         bps, tio = int(cl["bps"]), int(cl["iops_throttle"])
@@ -768,6 +907,7 @@ def pgbench_section(results, m, settings, out, profile="cpu", wl="tpcb"):
     if not done:
         return lines
     table(results, cfgs, runs, failed, values, sfx, w)
+    checkpoint_note(m, cfgs, runs, w)
     order = [c for c in (["wtsmgr"] + [x for x in cfgs if x != "wtsmgr"]) if c in cfgs]
     w(f"Window {duration:.0f} s per run after a warm-up and a CHECKPOINT, each run on a fresh copy "
       f"of the same database; order of the runs: {', '.join(order)} in the first round, each "
@@ -1009,6 +1149,7 @@ def main():
     if len(sys.argv) != 2 or not os.path.isdir(sys.argv[1]):
         sys.exit("usage: bench/report.py RESULTS_DIR")
     results = os.path.abspath(sys.argv[1])
+    RESULTS[:] = [results]
     m = machine(results)
     sp = os.path.join(results, "pg-settings.txt")
     settings = open(sp).read() if os.path.exists(sp) else ""

@@ -3,7 +3,11 @@
 #   - bench/report.py on synthetic raw data whose figures are known
 #     (per-second TPS, percentiles, WAL and full-page-image bytes per
 #     transaction, device figures, checkpoint cycles, ratios, CSV, plots,
-#     a failed wtsmgr configuration reported as such);
+#     a failed wtsmgr configuration reported as such; repeats, the
+#     icount pass with instructions per transaction and per data page
+#     written, the cloud profile with its throttle set after the copy,
+#     the measured slowdown and the device against the cap, the goal of
+#     5 checkpoint cycles, the capacity model, the other workloads);
 #   - bench/bench.sh refuses bad options with a clear message, before
 #     building or booting anything, and leaves no results folder.
 # No timing is asserted.  Prints "N passed, N failed"; exit 0 when all
@@ -135,6 +139,16 @@ for c in stock wtsmgr unsafe; do
 	busy_idle=$([ $c = stock ] && echo '150 50' || echo '500 100')	# stock 8 s busy, others 4 s
 	printf 'uptime 110.00 2.00\ncpustat 0 0 0 %s 0 0 0 0 0\nncpu 1\n' "$busy_idle" >> "$I/$c/r1/after.txt"
 done
+# Data pages written (pg_stat_io) in the icount pass: stock 400 for 100
+# transactions: 10^9 / 400 = 2.5 * 10^6 instructions per page, 4 pages
+# per transaction.  wtsmgr: 4 s busy = 5 * 10^8 instructions; its
+# reading right after pgbench lacks a checkpoint's pages (1000 -> 1000),
+# the one once that checkpoint finished has them (1500): 10^6 per page.
+# unsafe has no such counter (runs before it existed).
+printf 'data_page_writes 1000\n' >> "$I/stock/r1/before.txt"
+printf 'data_page_writes 1400\n' >> "$I/stock/r1/after.txt"
+printf 'data_page_writes 1000\n' >> "$I/wtsmgr/r1/before.txt"
+printf 'data_page_writes 1000\ndata_page_writes_settled 1500\n' >> "$I/wtsmgr/r1/after.txt"
 # unsafe also has the counters right around pgbench: 2 s busy, preferred.
 printf 'uptime 101.00 0\ncpustat 0 0 0 0 0 0 0 0 0 0\nncpu 1\n' > "$I/unsafe/r1/cpu-before.txt"
 printf 'uptime 103.00 0\ncpustat 0 0 0 0 0 0 0 0 0 0\nncpu 1\n' > "$I/unsafe/r1/cpu-after.txt"
@@ -172,6 +186,15 @@ check "icount: instructions per device write request" 1e+07 \
 	"$(csvget 'guest instructions per device write request (icount pass)' stock)"
 check "icount: ratio wtsmgr/stock of instructions" 0.50 "$(csvget "$INS" wtsmgr/stock)"
 check "icount: TPS in guest time" 10 "$(csvget 'TPS in guest time under icount (1 vCPU; model CPU)' stock)"
+check "icount: instructions per data page written (pg_stat_io)" 2.5e+06 \
+	"$(csvget 'guest instructions per data page written (icount pass)' stock)"
+check "icount: pages from the reading once the last checkpoint finished" 1e+06 \
+	"$(csvget 'guest instructions per data page written (icount pass)' wtsmgr)"
+check "icount: no pages counted, no figure" "" \
+	"$(csvget 'guest instructions per data page written (icount pass)' unsafe)"
+grep -q '^| guest instructions per data page written (icount pass) | 2,500,000 | 1,000,000 | n/a |' "$R/results.md" &&
+	ok "results.md: instructions per data page written" ||
+	notok "results.md: instructions per data page written" "$(grep 'per data page' "$R/results.md")"
 grep -q 'a loop of 250,000,000 instructions counted as 250,000,000 (+0.0%' "$R/results.md" &&
 	ok "icount calibration reported" || notok "icount calibration reported" "$(grep -o 'Calibration:.*' "$R/results.md")"
 grep -q 'not measured' "$R/results.md" && notok "with an icount pass, no 'not measured'" ||
@@ -179,6 +202,9 @@ grep -q 'not measured' "$R/results.md" && notok "with an icount pass, no 'not me
 [ -s "$R/tps.png" ] && ok "tps.png with the spread" || notok "tps.png with the spread"
 grep -q '^## .*cloud volume' "$R/results.md" && notok "no cloud section without cloud runs" ||
 	ok "no cloud section without cloud runs"
+grep -q "^Checkpoints: PostgreSQL's own (checkpoint_timeout). Complete checkpoint cycles per run: stock 1/1/1, wtsmgr 1/1/1, unsafe 1/1/1; goal of at least 5 in every run: \*\*not met\*\*" "$R/results.md" &&
+	ok "one cycle a run: the goal of 5 is not met" ||
+	notok "one cycle a run: the goal of 5 is not met" "$(grep '^Checkpoints' "$R/results.md")"
 
 # The cloud-volume profile (raw/pgbench-cloud): stock 10-12 TPS, wtsmgr
 # 20-22 (goal >= 1.5 with ranges apart: met), unsafe 5-7 (the headline
@@ -235,6 +261,65 @@ grep -q 'a model, not a measurement' "$R/results.md" && ok "projection labelled 
 for f in tps-cloud.png wal-cloud.png tps_per_second-cloud.csv runs-cloud.csv; do
 	[ -s "$C/$f" ] && ok "$f written" || notok "$f written"
 done
+
+# The throttle set after the copy (raw/pgbench/cloud-throttle.txt): a
+# slowdown measured as 4000 / 1000 TPS = 4, a 5 MiB/s volume: 1.25 MiB/s
+# (1310720 B/s) and 5000 IOPS.  Each cloud run copied in 2.5 s and ran
+# with that throttle.  The guest's clock ran at 80% of the host's (the
+# throttle requests: guest 80 s, host 100 s), so per host second: stock
+# 100-120 device requests in the 11 s between the snapshots = 9.1-10.9
+# per guest second = 7.3-8.7 per host second (0.2% of the IOPS cap);
+# 20000 sectors = 10,240,000 bytes in 11 s x 0.8 = 0.71 MiB/s (56.8% of
+# the bandwidth cap).
+# Checkpoints requested every 2 s: starts at 1002, 1004, 1006, 1008 and
+# 1009.5 make 5 complete cycles in every cloud run.
+C2=$T/cloud-after-copy
+cp -a "$C" "$C2"
+rm -f "$C2"/*.csv "$C2"/*.png "$C2/results.md"
+echo "checkpoint_every=2" >> "$C2/machine.txt"
+printf '%s\n' "source measured" "slowdown 4.00" "host_tps 4000.5" "guest_tps 1000.1" "mibs 5" \
+	"iops 20000" "bps 1310720" "iops_throttle 5000" > "$C2/raw/pgbench/cloud-throttle.txt"
+printf '%s\n' "1000000 0 0 ok 0 0" "1050000 1310720 5000 ok 1310720 5000" "1100000 0 0 ok 0 0" > "$C2/raw/throttle.log"
+printf '%s\n' "1999900 2000100 0 0" "2039900 2040100 1310720 5000" "2079900 2080100 0 0" > "$C2/raw/throttle-guest.log"
+for d in "$C2"/raw/pgbench-cloud/*/r*; do
+	printf 'copy_ms 2500\nthrottle_bps 1310720\nthrottle_iops 5000\n' > "$d/copy.txt"
+	printf '999.500 [1] LOG:  checkpoint starting: immediate force wait\n' > "$d/postgres.log"
+	for t in 1002.000 1004.000 1006.000 1008.000 1009.500; do
+		echo "$t [1] LOG:  checkpoint starting: immediate force wait" >> "$d/postgres.log"
+	done
+done
+out=$(python3 "$REPO/bench/report.py" "$C2" 2>&1) && ok "report.py runs with the throttle set after the copy" ||
+	notok "report.py runs with the throttle set after the copy" "$out"
+grep -q 'throttles it through QEMU.s monitor (QMP `block_set_io_throttle`) for the warm-up and the window' "$C2/results.md" &&
+	ok "after copy: the report says when the throttle applies" ||
+	notok "after copy: the report says when the throttle applies"
+grep -q 'slowdown against the host, \*\*4.0x\*\*, measured in this run: .* ran at 4,000 TPS on the host .* and 1,000.1 TPS in the guest: 1,310,720 B/s (1.25 MiB/s) and 5000 IOPS' "$C2/results.md" &&
+	ok "after copy: the measured slowdown and the throttle it gives" ||
+	notok "after copy: the measured slowdown and the throttle it gives" "$(grep -o 'slowdown against the host.*IOPS, so' "$C2/results.md")"
+grep -q 'throttling.bps-total=6553600' "$C2/results.md" &&
+	notok "after copy: the boot-time throttle of machine.txt is not reported" ||
+	ok "after copy: the boot-time throttle of machine.txt is not reported"
+grep -q "The guest's clock ran at 80.0% of the host's (guest 80.0 s against host 100.0 s" "$C2/results.md" &&
+	ok "after copy: the guest's clock against the host's, from the throttle requests" ||
+	notok "after copy: the guest's clock against the host's, from the throttle requests"
+grep -qF '| stock | 8.0 (7.3-8.7) | 0.2% | 0.71 | 56.8% | 2.5 |' "$C2/results.md" &&
+	ok "after copy: device requests and MiB/s per host second against the cap, and the copy time" ||
+	notok "after copy: device requests and MiB/s per host second against the cap, and the copy time" "$(grep '^| stock |' "$C2/results.md")"
+R=$C2
+check "device requests per second between the snapshots (unthrottled table)" 10 \
+	"$(csvget 'device requests per second (read + write)' stock)"
+grep -q "^Checkpoints: requested by the benchmark every 2 s of the window .* Complete checkpoint cycles per run: stock 5/5/5, wtsmgr 5/5/5, unsafe 5/5/5; goal of at least 5 in every run: \*\*met\*\*" "$C2/results.md" &&
+	ok "five cycles a run: the goal is met" ||
+	notok "five cycles a run: the goal is met" "$(grep '^Checkpoints' "$C2/results.md")"
+check "checkpoints-cloud.csv: every start of every run (the plot's marks)" 46 "$(wc -l < "$C2/checkpoints-cloud.csv")"
+grep -q "Check against the measurement: the cloud profile's device (1.25 MiB/s, 5000 IOPS)" "$C2/results.md" &&
+	ok "after copy: the model is checked against the throttle set after the copy" ||
+	notok "after copy: the model is checked against the throttle set after the copy" "$(grep 'Check against' "$C2/results.md")"
+sed -i 's/^source measured/source assumed/' "$C2/raw/pgbench/cloud-throttle.txt"
+python3 "$REPO/bench/report.py" "$C2" >/dev/null 2>&1
+grep -q '\*\*4.0x\*\*, \*\*assumed\*\*: its measurement failed' "$C2/results.md" &&
+	ok "after copy: a failed measurement is reported as an assumption" ||
+	notok "after copy: a failed measurement is reported as an assumption"
 
 # The other workloads: inserts (stock 10-12, wtsmgr 30-32 TPS) and the
 # read-only control (stock 10-12, wtsmgr 11-13: no regression; on the
@@ -298,7 +383,19 @@ bad "zero repeats" "BENCH_REPEATS must be from 1" BENCH_REPEATS=0
 bad "unknown instruction counter" "BENCH_INSN is icount or off" BENCH_INSN=plugin
 bad "unknown profile" "unknown profile 'ssd'" BENCH_PROFILES=cpu,ssd
 bad "unknown workload" "unknown workload 'tpcc'" BENCH_WORKLOADS=tpcb,tpcc
-bad "zero slowdown" "BENCH_CLOUD_SLOWDOWN must be a positive" BENCH_CLOUD_SLOWDOWN=0
+bad "zero slowdown" "BENCH_CLOUD_SLOWDOWN is 'measured' or a positive number" BENCH_CLOUD_SLOWDOWN=0
+bad "slowdown neither measured nor a number" "BENCH_CLOUD_SLOWDOWN is 'measured' or a positive number" BENCH_CLOUD_SLOWDOWN=fast
+bad "checkpoint pace not a number" "BENCH_CHECKPOINT_EVERY must be a whole number" BENCH_CHECKPOINT_EVERY=often
+bad "checkpoint pace too short" "BENCH_CHECKPOINT_EVERY must be 0 (off) or at least 5" BENCH_CHECKPOINT_EVERY=2
+# Good values pass every option check: bench.sh then stops at the
+# results folder that already holds results, or, not as root, just
+# before (the last checks before anything runs).
+mkdir -p "$T/done" && touch "$T/done/results.md"
+for v in BENCH_CLOUD_SLOWDOWN=12.5 BENCH_CLOUD_SLOWDOWN=measured BENCH_CHECKPOINT_EVERY=0 BENCH_CHECKPOINT_EVERY=11; do
+	out=$(env "$v" BENCH_OUT="$T/done" "$REPO/bench/bench.sh" 2>&1) && rc=0 || rc=$?
+	[ $rc != 0 ] && echo "$out" | grep -q "already holds results\|must run as root" && ok "$v is accepted" ||
+		notok "$v is accepted" "exit $rc: $out"
+done
 out=$("$REPO/bench/bench.sh" --scale 5 2>&1) && rc=0 || rc=$?
 [ $rc != 0 ] && echo "$out" | grep -q "no arguments" &&
 	ok "arguments are refused (settings are variables)" || notok "arguments are refused" "$out"

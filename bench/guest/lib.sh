@@ -46,3 +46,25 @@ cpusnap() {
 	echo "cpustat $(sed -n 's/^cpu  *//p' /proc/stat)"
 	echo "ncpu $(nproc)"
 }
+
+# throttle_set BPS IOPS: ask the host to set the throttled NVMe device's
+# limits (vm/run.sh --throttle-ctl; 0 = no limit, "0 0" lifts them) and
+# wait until it did.  Fails the benchmark when the host does not answer
+# or could not set them.
+THROTTLE_CTL=${WTSMGR_OUT:-/wtsmgr/out}/throttle.ctl
+throttle_set() {
+	local i reply t0
+	rm -f "${THROTTLE_CTL%.ctl}.reply"
+	t0=$(now_ms)
+	echo "$1 $2" > "$THROTTLE_CTL.tmp" && mv "$THROTTLE_CTL.tmp" "$THROTTLE_CTL"
+	for i in $(seq 300); do
+		[ -e "$THROTTLE_CTL" ] || break
+		sleep 0.1
+	done
+	# The guest's clock around the request; the host logs its own
+	# (throttle.log): the report compares the two clocks' rates.
+	echo "$t0 $(now_ms) $1 $2" >> "${THROTTLE_CTL%.ctl}-guest.log"
+	reply=$(cat "${THROTTLE_CTL%.ctl}.reply" 2>/dev/null || true)
+	[ "$reply" = "ok $1 $2" ] ||
+		bdie "the host did not set the device throttle to $1 B/s, $2 IOPS (vm/run.sh --throttle-ctl): ${reply:-no answer in 30 s}"
+}

@@ -23,8 +23,20 @@
 #                   cloud results go under $WTSMGR_OUT/pgbench-cloud/
 #   BENCH_ICOUNT_SHIFT  set when QEMU counts instructions (-icount): a
 #                   calibration loop runs first
+#   BENCH_CLOUD_MIBS BENCH_CLOUD_IOPS  the cloud volume modelled
+#   BENCH_CLOUD_SLOWDOWN  "measured" (bench/guest/cpucal.sh here against
+#                   BENCH_HOST_CPU_TPS, the host's result of the same
+#                   script) or a fixed number: the throttle is the volume
+#                   divided by it, set by the host (vm/run.sh
+#                   --throttle-ctl) once each cloud run's copy is on the
+#                   device, lifted after the window
+#   BENCH_CHECKPOINT_EVERY  seconds between the checkpoints that the
+#                   benchmark requests during the window (0: only
+#                   PostgreSQL's own, checkpoint_timeout)
 #
 # Per configuration and run, under $WTSMGR_OUT/pgbench/CONFIG/rN/:
+#   copy.txt                copy_ms (fresh xfs, the template's copy, sync)
+#                           and, cloud only, the throttle set afterwards
 #   before.txt, after.txt   KEY VALUE counters at the window's edges
 #                           (with the guest's uptime and /proc/stat cpu line)
 #   pgbench_log.*           one line per transaction (pgbench -l)
@@ -85,6 +97,7 @@ for p in "${profiles[@]}"; do
 	esac
 done
 mkdir -p "$OUT" $MNT $TMNT
+CKPT_EVERY=${BENCH_CHECKPOINT_EVERY:-0}
 
 pg() { runuser -u postgres -- "$@"; }
 sql() { pg psql -X -At -v ON_ERROR_STOP=1 -c "$1"; }
@@ -140,12 +153,44 @@ fi
 # The guest's CPU speed against the host's: the same single-threaded
 # program (gzip of a fixed text; the host times it in the guest root as a
 # chroot), fastest of three.
-for k in 1 2 3; do
-	a=$(now_ms)
-	seq 1 1000000 | gzip -6 | wc -c > /dev/null
-	echo $(( $(now_ms) - a ))
-done | sort -n | head -n 1 | sed 's/^/guest_ms /' > "$OUT/cpu-speed.txt"
-blog "CPU speed: gzip test $(cut -d' ' -f2 "$OUT/cpu-speed.txt") ms in the guest"
+# Not in the instruction-count pass (its clock is an instruction count).
+if [ -z "${BENCH_ICOUNT_SHIFT:-}" ]; then
+	for k in 1 2 3; do
+		a=$(now_ms)
+		seq 1 1000000 | gzip -6 | wc -c > /dev/null
+		echo $(( $(now_ms) - a ))
+	done | sort -n | head -n 1 | sed 's/^/guest_ms /' > "$OUT/cpu-speed.txt"
+	blog "CPU speed: gzip test $(cut -d' ' -f2 "$OUT/cpu-speed.txt") ms in the guest"
+fi
+
+# The cloud volume's throttle: the modelled volume divided by the guest's
+# CPU slowdown against the host, measured here (the same pgbench on a
+# database in memory, here and on the host) unless a fixed one is given.
+cloud_bps=0 cloud_iops=0
+if [ -n "$CLOUD_DEV" ]; then
+	mibs=${BENCH_CLOUD_MIBS:-125} iops=${BENCH_CLOUD_IOPS:-3000}
+	slowdown=${BENCH_CLOUD_SLOWDOWN:-measured}
+	source=fixed guest_tps= host_tps=${BENCH_HOST_CPU_TPS:-}
+	if [ "$slowdown" = measured ]; then
+		source=measured
+		blog "cloud volume: measuring the guest's CPU slowdown (pgbench in memory, ${BENCH_CPUCAL_SECONDS:-15} s; host: ${host_tps:-?} TPS)"
+		guest_tps=$(bash "$(dirname "$0")/cpucal.sh" "${BENCH_CPUCAL_SECONDS:-15}" |
+			sed -n 's/^tps //p' | tail -n 1) || guest_tps=
+		slowdown=$(awk -v h="$host_tps" -v g="$guest_tps" 'BEGIN {
+			if (h + 0 > 0 && g + 0 > 0) printf "%.2f", h / g }')
+		if [ -z "$slowdown" ]; then
+			blog "cloud volume: the slowdown could not be measured (host ${host_tps:-?}, guest ${guest_tps:-?} TPS); assuming 20"
+			source=assumed slowdown=20
+		fi
+	fi
+	cloud_bps=$(awk -v m="$mibs" -v s="$slowdown" 'BEGIN { printf "%d", m * 1048576 / s }')
+	cloud_iops=$(awk -v i="$iops" -v s="$slowdown" 'BEGIN { v = int(i / s + 0.5); printf "%d", v < 1 ? 1 : v }')
+	[ "$cloud_bps" -ge 4096 ] || cloud_bps=4096
+	printf '%s\n' "source $source" "slowdown $slowdown" "host_tps ${host_tps:-}" "guest_tps ${guest_tps:-}" \
+		"mibs $mibs" "iops $iops" "bps $cloud_bps" "iops_throttle $cloud_iops" > "$OUT/cloud-throttle.txt"
+	blog "cloud volume: slowdown $slowdown ($source): throttle $cloud_bps B/s, $cloud_iops IOPS, set after each copy"
+	throttle_set 0 0
+fi
 
 # 1. The template: initdb and pgbench -i once, on the scratch disk; each
 # configuration gets an identical copy on a fresh xfs on $DEV.  With
@@ -236,7 +281,9 @@ for cfg in "${order[@]:rot}" "${order[@]:0:rot}"; do
 	mkdir -p "$d"
 
 	# 2. A fresh xfs on the device and the template's copy, cold caches.
+	# The cloud device is throttled only once the copy is on it.
 	grep -q "^$DEV " /proc/mounts && umount "$DEV"
+	copy0=$(now_ms)
 	mkfs.xfs -f -q "$DEV"
 	mount -t xfs "$DEV" $MNT
 	cp -a $TMNT/pgdata $PGDATA
@@ -256,6 +303,12 @@ for cfg in "${order[@]:rot}" "${order[@]:0:rot}"; do
 	cp $PGDATA/bench.conf "$d/bench.conf"
 	sync
 	echo 3 > /proc/sys/vm/drop_caches
+	echo "copy_ms $(( $(now_ms) - copy0 ))" > "$d/copy.txt"
+	if [ "$prof" = cloud ]; then
+		throttle_set "$cloud_bps" "$cloud_iops"
+		printf '%s\n' "throttle_bps $cloud_bps" "throttle_iops $cloud_iops" >> "$d/copy.txt"
+		blog "$tag copied in $(( ($(now_ms) - copy0) / 1000 )) s; device throttled to $cloud_bps B/s, $cloud_iops IOPS"
+	fi
 	rm -f $PGLOG
 	pg_start $PGDATA "$cfg"
 
@@ -295,6 +348,8 @@ The comparison needs a kernel with buffered RWF_ATOMIC; to run the other configu
 			'ckpt_done ' || num_done, 'ckpt_buffers_written ' || buffers_written
 			FROM pg_stat_checkpointer" | tr '|' '\n'
 		sql "SELECT 'xact_commit ' || xact_commit FROM pg_stat_database WHERE datname = 'postgres'"
+		# Relation (data) pages written by every process: 8 kB each.
+		sql "SELECT 'data_page_writes ' || coalesce(sum(writes), 0) FROM pg_stat_io WHERE object = 'relation'"
 		echo "devstat $(devstat "$DEV")"
 		cpusnap
 	}
@@ -309,12 +364,33 @@ The comparison needs a kernel with buffered RWF_ATOMIC; to run the other configu
 			sleep 1
 		done | pg psql -X -At -q > "$d/samples.txt"
 	}
+	# Checkpoints at a pace that fits the window (PostgreSQL's own
+	# checkpoint_timeout cannot go below 30 s): one every CKPT_EVERY
+	# seconds from the window's start, until pgbench ends (the flag file
+	# goes).  In PostgreSQL 18 a requested checkpoint is a fast one.
+	pacer() {
+		local k=1 t0 due
+		t0=$(now_ms)
+		while [ -e /tmp/pacing ]; do
+			due=$((t0 + k * CKPT_EVERY * 1000))
+			while [ -e /tmp/pacing ] && [ "$(now_ms)" -lt $due ]; do sleep 0.2; done
+			[ -e /tmp/pacing ] || break
+			sql "CHECKPOINT" >/dev/null || true
+			k=$((k + 1))
+		done
+	}
 	# wtsmgr's own counters cover the window only.
 	[ "$cfg" = wtsmgr ] && sql "SELECT wtsmgr_stats_reset()" >/dev/null
 	snapshot > "$d/before.txt"
 	touch /tmp/sampling
 	sampler &
 	sampler_pid=$!
+	pacer_pid=
+	if [ "$CKPT_EVERY" -gt 0 ]; then
+		touch /tmp/pacing
+		pacer &
+		pacer_pid=$!
+	fi
 	insn_mark "$cfg-r$run-start"
 	# The CPU counters right around pgbench (the snapshots' own psql
 	# calls stay outside).
@@ -332,11 +408,23 @@ The comparison needs a kernel with buffered RWF_ATOMIC; to run the other configu
 		*) echo "$line";;
 		esac
 	done
+	rm -f /tmp/pacing
 	cpusnap > "$d/cpu-after.txt"
 	insn_mark "$cfg-r$run-end"
 	snapshot > "$d/after.txt"
 	rm -f /tmp/sampling
 	wait $sampler_pid || true
+	# The throttle covers the warm-up and the window only (a checkpoint
+	# still running then finishes at full speed).
+	[ "$prof" != cloud ] || throttle_set 0 0
+	[ -z "$pacer_pid" ] || wait $pacer_pid || true
+	# Data pages again once a checkpoint still running at the window's end
+	# has finished: processes report their pg_stat_io counts only at the
+	# end of a round (the checkpointer after each checkpoint), so the
+	# reading right after pgbench can lack a whole checkpoint's pages.
+	sleep 1
+	sql "SELECT 'data_page_writes_settled ' || coalesce(sum(writes), 0) FROM pg_stat_io WHERE object = 'relation'" \
+		>> "$d/after.txt"
 	cp /tmp/pgb/pgbench_log* "$d/"
 	lsn1=$(sed -n 's/^lsn //p' "$d/before.txt")
 	lsn2=$(sed -n 's/^lsn //p' "$d/after.txt")

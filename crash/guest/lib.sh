@@ -95,10 +95,9 @@ pg_replay_run() {
 		--exec "$CRASH_SCRIPTS/on-image.sh $(fstype "$fs") $CRASH_SCRIPTS/pgcheck.sh $marks $per" \
 		"$log" "$target" 2>&1 | tee "$RES/replay-$fs-$cfg.log" |
 		if [ "${CRASH_PROGRESS:-0}" = 1 ]; then
-			# every 50th point, and the last
-			awk -v who="$fs $cfg" '/^replay: [0-9]+\/[0-9]+ / {
-				split($2, p, "/"); if (p[1] % 50 == 0 || p[1] == p[2]) {
-					print who ": " $0; fflush() } }' >&2
+			# replay's progress line (every 10 s) and its summary
+			awk -v who="$fs $cfg" '/^replay: [0-9]+(\/[0-9]+)? crash points/ {
+				print who ": " $0; fflush() }' >&2
 		else
 			cat >/dev/null
 		fi

@@ -41,6 +41,10 @@
  *   wt delalloc FILE            xfs: a failed atomic write-through write
  *                               into a hole leaves no delayed allocation
  *                               (free space, CONFIG_XFS_DEBUG's checks)
+ *   wt nearfull FILE            xfs: an atomic write-through write into a
+ *                               hole succeeds on a file system with room
+ *                               for it once but not twice, as a buffered
+ *                               write and fsync do (no double reservation)
  *   wt inline FILE              ext4 with inline_data: a new file takes
  *                               write-through writes; a file with inline
  *                               data refuses them and keeps its mtime
@@ -1520,7 +1524,7 @@ static int cmd_delalloc(const char *path)
 	wtsmgr_atomic_limits lim;
 	char filler[600];
 	struct statvfs before, after;
-	off_t got = 0, chunk;
+	off_t got = 0, chunk, room, less;
 	size_t alen;
 	ssize_t r;
 
@@ -1542,8 +1546,13 @@ static int cmd_delalloc(const char *path)
 		die("initial write");
 
 	/*
-	 * Fill the file system, then free room for the delayed allocation
-	 * of the range but not for the copy-on-write blocks as well.
+	 * Fill the file system, then free room for the write once and a
+	 * half: room for the delayed allocation of the copy but not also for
+	 * the copy-on-write blocks, where both are reserved.  Where they are
+	 * not (the delayed allocation is released before the copy-on-write
+	 * allocation), the write succeeds; it is then taken back (punched)
+	 * and the room made one block smaller, until the write fails, in the
+	 * copy's delayed allocation or in the copy-on-write allocation.
 	 */
 	snprintf(filler, sizeof(filler), "%s.filler", path);
 	ffd = open_file(filler);
@@ -1552,24 +1561,34 @@ static int cmd_delalloc(const char *path)
 	for (chunk = (off_t)before.f_bavail * before.f_frsize; chunk >= 4096; chunk /= 2)
 		while (fallocate(ffd, 0, got, chunk) == 0)
 			got += chunk;
+	room = alen + alen / 2;
 	if (got < (off_t)(2 * alen) ||
-	    fallocate(ffd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
-		      alen + alen / 2) || fsync(ffd) || syncfs(fd))
+	    fallocate(ffd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, room) ||
+	    fsync(ffd) || syncfs(fd))
 		die("filler");
-	if (fstatvfs(fd, &before))
-		die("fstatvfs");
-
-	fill(buf, alen, alen, 2);
-	r = wt_write(fd, buf, alen, alen, RWF_WRITETHROUGH | RWF_ATOMIC);
-	if (r >= 0) {
-		printf("note: the atomic write-through write succeeded: the free space was enough; nothing to check\n");
-		close(ffd);
-		unlink(filler);
-		close(fd);
-		return 2;
+	for (less = 0;; less += 4096) {
+		if (less && (fallocate(ffd, 0, room - less, 4096) || fsync(ffd) ||
+			     syncfs(fd)))
+			die("filler: one block less room");
+		if (fstatvfs(fd, &before))
+			die("fstatvfs");
+		fill(buf, alen, alen, 2);
+		r = wt_write(fd, buf, alen, alen, RWF_WRITETHROUGH | RWF_ATOMIC);
+		if (r < 0)
+			break;
+		if (less >= room) {
+			printf("note: the atomic write-through write succeeded with no room left; nothing to check\n");
+			close(ffd);
+			unlink(filler);
+			close(fd);
+			return 2;
+		}
+		if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, alen, alen) ||
+		    fsync(fd) || syncfs(fd))
+			die("punching the write out again");
 	}
-	printf("ok: atomic write-through write into a hole of a full file system: %s\n",
-	       strerror(errno));
+	printf("ok: atomic write-through write into a hole of a full file system (%llu blocks free): %s\n",
+	       (unsigned long long)before.f_bavail, strerror(errno));
 	expect_zeroes(fd, alen, alen, "the failed atomic write left the hole");
 	if (fsync(fd) && errno != ENOSPC)
 		fail("fsync after the failed write: %s", strerror(errno));
@@ -1604,6 +1623,117 @@ static int cmd_delalloc(const char *path)
 		printf("ok: no xfs assertion or leaked delayed allocation in the kernel log\n");
 	free(buf);
 	printf("delalloc: %d failure(s)\n", failures);
+	return failures ? 1 : 0;
+}
+
+/*
+ * wt nearfull FILE: xfs, review M1.  The copy of a write-through write
+ * into a hole makes a delayed allocation, with its blocks reserved; the
+ * device write then allocates the blocks (directly, or in the
+ * copy-on-write fork for an atomic write), and must not reserve them a
+ * second time: on a file system with room for the write once, but not
+ * twice, an atomic write-through write into a hole must succeed, as a
+ * plain buffered write and fsync of the same range do.  The hole lies
+ * inside the file's size, so that no speculative preallocation past EOF
+ * takes part.  The free space is the same for each write: the range is
+ * punched out again after each.  A plain (not atomic) write-through write
+ * is tried last and only reported.
+ */
+static void nearfull_undo(int fd, off_t off, size_t len)
+{
+	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) ||
+	    fsync(fd))
+		die("punching the range out again");
+}
+
+/*
+ * Fill the file system with the filler @ffd (its end at *@got), then
+ * punch @room bytes out of it: the free space for the next write.  Done
+ * again before each write, as xfs gives back reserved space when a write
+ * meets ENOSPC.  Returns the free blocks.
+ */
+static unsigned long long nearfull_room(int ffd, off_t *got, size_t room)
+{
+	struct statvfs sv;
+	off_t chunk;
+
+	if (syncfs(ffd) || fallocate(ffd, 0, 0, room) || fstatvfs(ffd, &sv))
+		die("filler");
+	for (chunk = (off_t)sv.f_bavail * sv.f_frsize + 4096; chunk >= 4096; chunk /= 2)
+		while (fallocate(ffd, 0, *got, chunk) == 0)
+			*got += chunk;
+	if (fallocate(ffd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, room) ||
+	    fsync(ffd) || syncfs(ffd) || fstatvfs(ffd, &sv))
+		die("filler");
+	return sv.f_bavail;
+}
+
+static int cmd_nearfull(const char *path)
+{
+	unsigned char *buf;
+	int fd = open_file(path), ffd;
+	wtsmgr_atomic_limits lim;
+	char filler[600];
+	off_t got = 0;
+	size_t alen = 0, room;
+	unsigned long long avail;
+	ssize_t r;
+
+	if (wtsmgr_atomic_limits_fd(fd, &lim))
+		die("statx");
+	for (size_t l = lim.unit_min; l && l <= lim.unit_max && l <= 131072; l *= 2)
+		alen = l;
+	if (alen < 8192) {
+		printf("nearfull: no multi-block atomic writes here (unit_max %u)\n", lim.unit_max);
+		return 2;
+	}
+	buf = xaligned(alen);
+	/* the write goes into [alen, 2 * alen), a hole inside the size */
+	if (ftruncate(fd, 4 * alen) || fsync(fd))
+		die("ftruncate");
+	snprintf(filler, sizeof(filler), "%s.filler", path);
+	ffd = open_file(filler);
+	room = alen + alen / 2;
+
+	avail = nearfull_room(ffd, &got, room);
+	fill(buf, alen, alen, 1);
+	if (pwrite(fd, buf, alen, alen) != (ssize_t)alen || fsync(fd)) {
+		printf("nearfull: a plain buffered write and fsync of %zu bytes fail with %llu blocks free: %s; nothing to compare with\n",
+		       alen, avail, strerror(errno));
+		return 2;
+	}
+	printf("ok: a buffered write and fsync of %zu bytes into a hole succeed with %llu blocks free\n",
+	       alen, avail);
+	nearfull_undo(fd, alen, alen);
+
+	avail = nearfull_room(ffd, &got, room);
+	fill(buf, alen, alen, 2);
+	r = wt_write(fd, buf, alen, alen, RWF_WRITETHROUGH | RWF_ATOMIC);
+	if (r != (ssize_t)alen) {
+		fail("an atomic write-through write of %zu bytes into a hole fails with %llu blocks free: %s (the space is reserved twice)",
+		     alen, avail, r < 0 ? strerror(errno) : "short write");
+	} else {
+		printf("ok: an atomic write-through write of %zu bytes into a hole succeeds with %llu blocks free\n",
+		       alen, avail);
+		drop_caches(fd);
+		expect_content(fd, alen, alen, 2,
+			       "after a cache drop the device holds the atomic write");
+	}
+	nearfull_undo(fd, alen, alen);
+
+	avail = nearfull_room(ffd, &got, room);
+	fill(buf, alen, alen, 3);
+	r = wt_write(fd, buf, alen, alen, RWF_WRITETHROUGH);
+	printf("note: a plain write-through write of %zu bytes into a hole, with %llu blocks free, %s%s\n",
+	       alen, avail, r == (ssize_t)alen ? "succeeds" : "fails: ",
+	       r == (ssize_t)alen ? "" : strerror(errno));
+	if (fsync(fd))
+		printf("note: fsync after it: %s\n", strerror(errno));
+	close(ffd);
+	unlink(filler);
+	close(fd);
+	free(buf);
+	printf("nearfull: %d failure(s)\n", failures);
 	return failures ? 1 : 0;
 }
 
@@ -2080,8 +2210,10 @@ int main(int argc, char **argv)
 		return cmd_atomichang(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "delalloc"))
 		return cmd_delalloc(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "nearfull"))
+		return cmd_nearfull(argv[2]);
 	if (argc == 5 && !strcmp(argv[1], "c2order"))
 		return cmd_c2order(argv[2], argv[3], argv[4]);
-	fprintf(stderr, "usage: wt readback|granularity|errors|uring|atomic|misc|ioerr|lost|fsyncerr|eofzero FILE ARG, wt cowenospc|inline|atomichang|delalloc FILE, wt c2order FILE DMDEV copy|convert\n");
+	fprintf(stderr, "usage: wt readback|granularity|errors|uring|atomic|misc|ioerr|lost|fsyncerr|eofzero FILE ARG, wt cowenospc|inline|atomichang|delalloc|nearfull FILE, wt c2order FILE DMDEV copy|convert\n");
 	return 2;
 }

@@ -4,6 +4,7 @@
  * the guest by vm/guest/writethrough.sh.
  *
  *   wt_stress FILE SECONDS [SEED]
+ *   wt_stress --overlap FILE SECONDS [SEED]
  *
  * Several threads share one file and one shared mapping of it.  The file
  * is cut into 16 KiB chunks; chunk i belongs to thread i % THREADS, so
@@ -23,6 +24,8 @@
  * With $WT_STRESS_PLAIN set, the write-through operations are left out:
  * the same run on the file system's own paths, as a baseline.
  *
+ * With --overlap the threads write the same ranges (see overlap_main()).
+ *
  * Exit status: 0 with no mismatch, 1 otherwise, 2 on a setup error.
  */
 #define _GNU_SOURCE
@@ -35,6 +38,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -255,6 +259,8 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static int overlap_main(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
 	unsigned int seed;
@@ -263,8 +269,10 @@ int main(int argc, char **argv)
 	struct worker_arg args[THREADS];
 	int seconds;
 
+	if (argc > 1 && !strcmp(argv[1], "--overlap"))
+		return overlap_main(argc - 1, argv + 1);
 	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: wt_stress FILE SECONDS [SEED]\n");
+		fprintf(stderr, "usage: wt_stress [--overlap] FILE SECONDS [SEED]\n");
 		return 2;
 	}
 	seconds = atoi(argv[2]);
@@ -341,6 +349,531 @@ int main(int argc, char **argv)
 			n += counts[t][op];
 		printf("wt_stress: %-22s %lu\n", op_names[op], n);
 	}
+	printf("wt_stress: seed %u, %lu mismatch(es), %lu error(s)\n", seed, mismatches, errors);
+	return mismatches || errors ? 1 : 0;
+}
+
+/*
+ * --overlap: the threads write the same 4 KiB blocks.  Every write is
+ * block aligned and stamps each block it covers with a header (writer,
+ * sequence number, block number) and bytes derived from them, so that a
+ * block read back is either zeroes (never written) or exactly one write's
+ * stamp, which names the write.  Each thread registers a write (its range
+ * and a start ticket from a global counter) before issuing it and takes an
+ * end ticket when it returns.
+ *
+ * All writes to a file are serialized by the inode lock (write-through
+ * writes hold it over the device write), so the final content must be
+ * that of some order of the writes:
+ *  - every block holds the stamp of a write that covered it, or zeroes
+ *    when no write did;
+ *  - no write that started after that write returned covered the block
+ *    (it would have come later in any order);
+ *  - the writes whose stamps survive can be ordered: a block's surviving
+ *    write comes after every other write that covered the block, and these
+ *    constraints have no cycle.  A torn atomic write (part of its blocks
+ *    from it, part from an earlier write it covered) makes a cycle.
+ * The final content is read after fsync and a cache drop, from the device.
+ * Reads during the run check only that each block is zeroes or a complete
+ * stamp of a write issued to it: ext4 buffered reads take no lock and may
+ * see a write half copied (counted, not failed, on ext4: review m8).
+ *
+ * $WT_STRESS_SPLIT_ATOMIC checks the checker: each "atomic" write is sent
+ * as two write-through writes of its halves (with $WT_STRESS_PLAIN, two
+ * plain writes of 16 KiB), which other writers can come between; the run
+ * must then report mismatches.
+ */
+#define OV_BLOCK	4096
+#define OV_NBLOCKS	96			/* 384 KiB: the threads collide */
+#define OV_MAXW		8			/* blocks per write, at most */
+#define OV_MAXSEQ	(1 << 20)
+#define OV_MAGIC	0x7774737472657373ull	/* "wtstress" */
+
+enum ov_op { OV_WT, OV_ATOMIC, OV_BUFFERED, OV_READ, OV_DIRECT_READ,
+	     OV_FSYNC, OV_NR_OPS };
+static const char *const ov_names[OV_NR_OPS] = {
+	"write-through", "atomic write-through", "buffered write",
+	"buffered read", "O_DIRECT read", "fsync",
+};
+static const int ov_flags[OV_NR_OPS] = {
+	[OV_WT] = RWF_WRITETHROUGH,
+	[OV_ATOMIC] = RWF_WRITETHROUGH | RWF_ATOMIC,
+	[OV_BUFFERED] = 0,
+};
+
+struct ov_write {
+	uint32_t	blk, nblk;	/* range, in blocks */
+	uint8_t		op;
+	uint64_t	start, end;	/* tickets; end 0 while in flight */
+};
+
+struct ov_stamp {
+	uint64_t	magic;
+	uint32_t	tid, seq, blk, pad;
+};
+
+static struct ov_write *ov_log[THREADS];
+static unsigned int ov_issued[THREADS];	/* registered writes per thread */
+static uint64_t ov_ticket = 1;
+static unsigned long ov_progress, ov_torn_reads;
+static unsigned long ov_counts[THREADS][OV_NR_OPS];
+static int ov_ext4, ov_split;
+/* held shared by each operation, exclusively by a check at a pause */
+static pthread_rwlock_t ov_lock;
+
+static uint64_t ov_next_ticket(void)
+{
+	return __atomic_fetch_add(&ov_ticket, 1, __ATOMIC_SEQ_CST);
+}
+
+static void ov_fill(unsigned char *b, unsigned int tid, unsigned int seq,
+		    unsigned int blk)
+{
+	struct ov_stamp st = { OV_MAGIC, tid, seq, blk, 0 };
+	uint64_t x = ((uint64_t)tid << 40) ^ ((uint64_t)seq << 16) ^ blk ^ OV_MAGIC;
+
+	for (size_t i = 0; i < OV_BLOCK; i += 8) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		memcpy(b + i, &x, 8);
+	}
+	memcpy(b, &st, sizeof(st));
+}
+
+static int ov_is_zero(const unsigned char *b)
+{
+	for (size_t i = 0; i < OV_BLOCK; i++)
+		if (b[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * Which write does block @blk's content @b come from?  Returns its log
+ * entry, or NULL (with *zero set for zeroes) when it is no complete
+ * stamp of a registered write that covered @blk.
+ */
+static const struct ov_write *ov_identify(const unsigned char *b,
+					   unsigned int blk, int *zero,
+					   unsigned int *tidp, unsigned int *seqp)
+{
+	static __thread unsigned char want[OV_BLOCK];
+	struct ov_stamp st;
+	const struct ov_write *w;
+
+	*zero = ov_is_zero(b);
+	if (*zero)
+		return NULL;
+	memcpy(&st, b, sizeof(st));
+	if (st.magic != OV_MAGIC || st.tid >= THREADS || st.blk != blk ||
+	    st.seq >= __atomic_load_n(&ov_issued[st.tid], __ATOMIC_ACQUIRE))
+		return NULL;
+	w = &ov_log[st.tid][st.seq];
+	if (blk < w->blk || blk >= w->blk + w->nblk)
+		return NULL;
+	ov_fill(want, st.tid, st.seq, blk);
+	if (memcmp(want, b, OV_BLOCK))
+		return NULL;
+	*tidp = st.tid;
+	*seqp = st.seq;
+	return w;
+}
+
+static void ov_check_read(int tid, const char *what, const unsigned char *buf,
+			  unsigned int blk, unsigned int nblk)
+{
+	for (unsigned int i = 0; i < nblk; i++) {
+		unsigned int t, q;
+		int zero;
+
+		if (ov_identify(buf + (size_t)i * OV_BLOCK, blk + i, &zero, &t, &q) ||
+		    zero)
+			continue;
+		if (ov_ext4 && !strcmp(what, "buffered read")) {
+			__atomic_fetch_add(&ov_torn_reads, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		if (__atomic_fetch_add(&mismatches, 1, __ATOMIC_RELAXED) < 10)
+			printf("MISMATCH thread %d: %s of blocks %u+%u: block %u is "
+			       "neither zeroes nor one write's complete stamp\n",
+			       tid, what, blk, nblk, blk + i);
+	}
+}
+
+static void *ov_worker(void *arg)
+{
+	const struct worker_arg *wa = arg;
+	int tid = wa->tid;
+	unsigned int rs = wa->seed;
+	unsigned char *buf;
+	unsigned int atomic_blocks = atomic_len / OV_BLOCK;
+
+	if (posix_memalign((void **)&buf, 4096, OV_MAXW * OV_BLOCK))
+		die("posix_memalign");
+	while (!stop && ov_issued[tid] < OV_MAXSEQ) {
+		int op = rand_r(&rs) % OV_NR_OPS;
+		unsigned int nblk = 1 + rand_r(&rs) % OV_MAXW;
+		unsigned int blk;
+		size_t len;
+		ssize_t r;
+
+		if ((op == OV_ATOMIC && (!atomic_blocks || (plain && !ov_split))) ||
+		    (op == OV_FSYNC && rand_r(&rs) % 8))
+			continue;
+		if (op == OV_ATOMIC)
+			nblk = atomic_blocks;
+		blk = rand_r(&rs) % (OV_NBLOCKS - nblk + 1);
+		if (op == OV_ATOMIC)
+			blk -= blk % nblk;	/* naturally aligned */
+		len = (size_t)nblk * OV_BLOCK;
+		pthread_rwlock_rdlock(&ov_lock);
+		switch (op) {
+		case OV_WT:
+		case OV_ATOMIC:
+		case OV_BUFFERED: {
+			unsigned int seq = ov_issued[tid];
+			struct ov_write *w = &ov_log[tid][seq];
+			struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+			for (unsigned int i = 0; i < nblk; i++)
+				ov_fill(buf + (size_t)i * OV_BLOCK, tid, seq, blk + i);
+			w->blk = blk;
+			w->nblk = nblk;
+			w->op = op;
+			w->end = 0;
+			w->start = ov_next_ticket();
+			__atomic_store_n(&ov_issued[tid], seq + 1, __ATOMIC_RELEASE);
+			if (op == OV_ATOMIC && ov_split) {
+				int f = plain ? 0 : RWF_WRITETHROUGH;
+
+				iov.iov_len = len / 2;
+				r = pwritev2(fd, &iov, 1, (off_t)blk * OV_BLOCK, f);
+				iov.iov_base = buf + len / 2;
+				if (r == (ssize_t)len / 2)
+					r += pwritev2(fd, &iov, 1,
+						      (off_t)blk * OV_BLOCK + len / 2, f);
+			} else {
+				r = pwritev2(fd, &iov, 1, (off_t)blk * OV_BLOCK,
+					     plain ? 0 : ov_flags[op]);
+			}
+			w->end = ov_next_ticket();
+			if (r != (ssize_t)len) {
+				error(tid, ov_names[op]);
+				/* a failed write may have left anything: forget
+				 * nothing, but mark it so the report says so */
+			}
+			break;
+		}
+		case OV_READ:
+			r = pread(fd, buf, len, (off_t)blk * OV_BLOCK);
+			if (r != (ssize_t)len)
+				error(tid, ov_names[op]);
+			else
+				ov_check_read(tid, ov_names[op], buf, blk, nblk);
+			break;
+		case OV_DIRECT_READ:
+			r = pread(dfd, buf, len, (off_t)blk * OV_BLOCK);
+			if (r != (ssize_t)len)
+				error(tid, ov_names[op]);
+			else
+				ov_check_read(tid, ov_names[op], buf, blk, nblk);
+			break;
+		case OV_FSYNC:
+			if (fsync(fd))
+				error(tid, "fsync");
+			break;
+		}
+		pthread_rwlock_unlock(&ov_lock);
+		ov_counts[tid][op]++;
+		__atomic_fetch_add(&ov_progress, 1, __ATOMIC_RELAXED);
+	}
+	free(buf);
+	return NULL;
+}
+
+/*
+ * Check the content @whole of the blocks, read from the device with no
+ * write in flight, against the writes since the last such check (the
+ * epoch: thread t's writes from @from[t] on; all earlier writes came
+ * before them).  @what names the check in the report.
+ */
+static void ov_check_epoch(const unsigned char *whole, const unsigned int *from,
+			   const char *what)
+{
+	/* per block: the surviving write, the latest start ticket of the
+	 * epoch's writes that covered it, whether any write ever did */
+	static int surv_t[OV_NBLOCKS], surv_q[OV_NBLOCKS];
+	static uint64_t last_start[OV_NBLOCKS];
+	static char ever[OV_NBLOCKS];
+	size_t nw = 0, *base = calloc(THREADS + 1, sizeof(size_t));
+	unsigned int *indeg, *adj_n, **adj;
+	size_t done = 0;
+
+	if (!base)
+		die("calloc");
+	memset(last_start, 0, sizeof(last_start));
+	for (int t = 0; t < nthreads; t++) {
+		base[t] = nw;
+		nw += ov_issued[t] - from[t];
+	}
+	base[nthreads] = nw;
+	for (int t = 0; t < nthreads; t++)
+		for (unsigned int q = from[t]; q < ov_issued[t]; q++) {
+			const struct ov_write *w = &ov_log[t][q];
+
+			for (unsigned int b = w->blk; b < w->blk + w->nblk; b++) {
+				ever[b] = 1;
+				if (w->start > last_start[b])
+					last_start[b] = w->start;
+			}
+		}
+	for (unsigned int b = 0; b < OV_NBLOCKS; b++) {
+		unsigned int t, q;
+		int zero;
+		const struct ov_write *w = ov_identify(whole + (size_t)b * OV_BLOCK,
+						       b, &zero, &t, &q);
+
+		surv_t[b] = -1;
+		if (!w) {
+			if (zero && !ever[b])
+				continue;
+			if (__atomic_fetch_add(&mismatches, 1, __ATOMIC_RELAXED) < 10)
+				printf("MISMATCH %s: block %u holds %s\n", what, b, zero ?
+				       "zeroes, but writes covered it" :
+				       "no complete stamp of a write that covered it");
+			continue;
+		}
+		if (last_start[b] > w->end) {
+			if (__atomic_fetch_add(&mismatches, 1, __ATOMIC_RELAXED) < 10)
+				printf("MISMATCH %s: block %u holds the %s of thread %u "
+				       "(seq %u), but a write that started after it returned "
+				       "covered the block\n", what, b, ov_names[w->op], t, q);
+			continue;
+		}
+		if (q < from[t])
+			continue;	/* no write of the epoch covered it */
+		surv_t[b] = t;
+		surv_q[b] = q - from[t];
+	}
+
+	/* The order: an edge from every write that covered a block to the
+	 * block's surviving write; Kahn's algorithm finds a cycle. */
+	indeg = calloc(nw, sizeof(*indeg));
+	adj_n = calloc(nw, sizeof(*adj_n));
+	adj = calloc(nw, sizeof(*adj));
+	if (!indeg || !adj_n || !adj)
+		die("calloc");
+	for (int pass = 0; pass < 2; pass++) {
+		for (int t = 0; t < nthreads; t++)
+			for (unsigned int q = 0; q < ov_issued[t] - from[t]; q++) {
+				const struct ov_write *w = &ov_log[t][from[t] + q];
+				size_t src = base[t] + q;
+
+				for (unsigned int b = w->blk; b < w->blk + w->nblk; b++) {
+					size_t to;
+
+					if (surv_t[b] < 0 ||
+					    (surv_t[b] == t && (unsigned int)surv_q[b] == q))
+						continue;
+					to = base[surv_t[b]] + surv_q[b];
+					if (pass == 0) {
+						adj_n[src]++;
+					} else {
+						adj[src][adj_n[src]++] = to;
+						indeg[to]++;
+					}
+				}
+			}
+		if (pass == 0)
+			for (size_t i = 0; i < nw; i++) {
+				adj[i] = malloc((adj_n[i] + 1) * sizeof(**adj));
+				if (!adj[i])
+					die("malloc");
+				adj_n[i] = 0;
+			}
+	}
+	{
+		size_t *queue = malloc((nw + 1) * sizeof(*queue)), head = 0, tail = 0;
+
+		if (!queue)
+			die("malloc");
+		for (size_t i = 0; i < nw; i++)
+			if (!indeg[i])
+				queue[tail++] = i;
+		while (head < tail) {
+			size_t i = queue[head++];
+
+			done++;
+			for (unsigned int e = 0; e < adj_n[i]; e++)
+				if (!--indeg[adj[i][e]])
+					queue[tail++] = adj[i][e];
+		}
+		free(queue);
+	}
+	if (done != nw) {
+		unsigned long shown = 0;
+
+		__atomic_fetch_add(&mismatches, 1, __ATOMIC_RELAXED);
+		printf("MISMATCH %s: the surviving stamps fit no order of the "
+		       "writes (%zu of %zu writes in a cycle); blocks by write:\n",
+		       what, nw - done, nw);
+		for (unsigned int b = 0; b < OV_NBLOCKS && shown < 64; b++) {
+			if (surv_t[b] < 0 || !indeg[base[surv_t[b]] + surv_q[b]])
+				continue;
+			printf("  block %u: %s thread %d seq %u\n", b,
+			       ov_names[ov_log[surv_t[b]][from[surv_t[b]] + surv_q[b]].op],
+			       surv_t[b], from[surv_t[b]] + surv_q[b]);
+			shown++;
+		}
+	}
+	for (size_t i = 0; i < nw; i++)
+		free(adj[i]);
+	free(adj);
+	free(adj_n);
+	free(indeg);
+	free(base);
+}
+
+static void ov_stacks(void)
+{
+	fflush(stdout);
+	if (system("for t in /proc/$PPID/task/*; do echo \"== $t\"; cat $t/stack; done") < 0)
+		perror("system");
+}
+
+static int overlap_main(int argc, char **argv)
+{
+	pthread_t th[THREADS];
+	struct worker_arg args[THREADS];
+	unsigned char *whole;
+	unsigned int seed;
+	unsigned long seen = 0;
+	time_t t0, moved;
+	int seconds;
+	struct statfs sfs;
+	unsigned int from[THREADS] = { 0 };
+	unsigned long pauses = 0;
+	pthread_rwlockattr_t la;
+
+	if (argc < 3 || argc > 4) {
+		fprintf(stderr, "usage: wt_stress --overlap FILE SECONDS [SEED]\n");
+		return 2;
+	}
+	seconds = atoi(argv[2]);
+	seed = argc == 4 ? (unsigned int)strtoul(argv[3], NULL, 0) :
+			   (unsigned int)time(NULL) ^ (unsigned int)getpid();
+	plain = getenv("WT_STRESS_PLAIN") != NULL;
+	printf("wt_stress: seed %u (rerun: wt_stress --overlap FILE %d %u)\n",
+	       seed, seconds, seed);
+	fd = open(argv[1], O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		die(argv[1]);
+	dfd = open(argv[1], O_RDONLY | O_DIRECT);
+	if (dfd < 0)
+		die("O_DIRECT open");
+	if (fstatfs(fd, &sfs))
+		die("fstatfs");
+	ov_ext4 = sfs.f_type == 0xEF53;
+	pthread_rwlockattr_init(&la);
+	pthread_rwlockattr_setkind_np(&la, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&ov_lock, &la);
+	if (ftruncate(fd, (off_t)OV_NBLOCKS * OV_BLOCK))
+		die("ftruncate");
+	if (wtsmgr_atomic_limits_fd(fd, &lim))
+		die("statx");
+	ov_split = getenv("WT_STRESS_SPLIT_ATOMIC") != NULL;
+	for (size_t l = lim.unit_min; l && l <= lim.unit_max &&
+	     l <= OV_MAXW * OV_BLOCK; l *= 2)
+		if (l >= OV_BLOCK)
+			atomic_len = l;
+	if (ov_split && plain)
+		atomic_len = 4 * OV_BLOCK;
+	for (int t = 0; t < nthreads; t++) {
+		ov_log[t] = calloc(OV_MAXSEQ, sizeof(**ov_log));
+		if (!ov_log[t])
+			die("calloc");
+	}
+	whole = malloc((size_t)OV_NBLOCKS * OV_BLOCK);
+	if (!whole)
+		die("malloc");
+	printf("wt_stress: %d threads writing the same %d blocks, atomic writes of %zu bytes%s%s\n",
+	       nthreads, OV_NBLOCKS, atomic_len, atomic_len ? "" : " (none)",
+	       ov_split ? ", each sent in two halves (checking the checker)" : "");
+	fflush(stdout);
+	for (int t = 0; t < nthreads; t++) {
+		args[t].tid = t;
+		args[t].seed = seed * 2654435761u + t;
+		if (pthread_create(&th[t], NULL, ov_worker, &args[t]))
+			die("pthread_create");
+	}
+	/*
+	 * Every second, with the writers held off: fsync, read the blocks
+	 * from the device (O_DIRECT) and check the writes since the last
+	 * pause.  A watchdog: no operation finishing for 60 s is a hang.
+	 */
+	t0 = moved = time(NULL);
+	while (time(NULL) - t0 < seconds) {
+		unsigned long p = __atomic_load_n(&ov_progress, __ATOMIC_RELAXED);
+		struct timespec until;
+
+		if (p != seen) {
+			seen = p;
+			moved = time(NULL);
+		} else if (time(NULL) - moved > 60) {
+			printf("HANG: no operation finished for 60 s (%lu done); the threads' stacks:\n", p);
+			ov_stacks();
+			_exit(1);
+		}
+		usleep(1000000);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 60;
+		if (pthread_rwlock_timedwrlock(&ov_lock, &until)) {
+			printf("HANG: the operations in flight did not finish in 60 s; the threads' stacks:\n");
+			ov_stacks();
+			_exit(1);
+		}
+		if (fsync(fd))
+			error(-1, "fsync at a pause");
+		else if (pread(dfd, whole, (size_t)OV_NBLOCKS * OV_BLOCK, 0) !=
+			 (ssize_t)OV_NBLOCKS * OV_BLOCK)
+			error(-1, "O_DIRECT read at a pause");
+		else
+			ov_check_epoch(whole, from, "at a pause, on the device");
+		for (int t = 0; t < nthreads; t++)
+			from[t] = ov_issued[t];
+		pauses++;
+		pthread_rwlock_unlock(&ov_lock);
+	}
+	stop = 1;
+	for (int t = 0; t < nthreads; t++)
+		pthread_join(th[t], NULL);
+
+	if (fsync(fd))
+		die("final fsync");
+	{
+		int dc = open("/proc/sys/vm/drop_caches", O_WRONLY);
+
+		if (dc < 0 || write(dc, "3\n", 2) != 2)
+			die("drop_caches");
+		close(dc);
+	}
+	if (pread(fd, whole, (size_t)OV_NBLOCKS * OV_BLOCK, 0) !=
+	    (ssize_t)OV_NBLOCKS * OV_BLOCK)
+		die("final read");
+	ov_check_epoch(whole, from, "final, on the device after a cache drop");
+
+	for (int op = 0; op < OV_NR_OPS; op++) {
+		unsigned long n = 0;
+
+		for (int t = 0; t < THREADS; t++)
+			n += ov_counts[t][op];
+		printf("wt_stress: %-22s %lu\n", ov_names[op], n);
+	}
+	printf("wt_stress: %lu checks at pauses, and the final one\n", pauses);
+	if (ov_ext4)
+		printf("wt_stress: buffered reads that saw a block being copied (ext4 takes no lock for them): %lu\n",
+		       ov_torn_reads);
 	printf("wt_stress: seed %u, %lu mismatch(es), %lu error(s)\n", seed, mismatches, errors);
 	return mismatches || errors ? 1 : 0;
 }

@@ -16,8 +16,11 @@ STRESS_SEED=${STRESS_SEED:-}
 # WT_ONLY=v2 runs only the tests added for the series' v2 (lost,
 # fsyncerr, eofzero, cowenospc, inline, c2order, atomichang), for showing
 # them fail and pass quickly; WT_ONLY=c2 only c2order; WT_ONLY=jstress
-# only the journal-pressure stress
+# only the journal-pressure stress; WT_ONLY=m1 only delalloc and
+# nearfull; WT_ONLY=overlap only the stress with overlapping writers
 WT_ONLY=${WT_ONLY:-}
+# seconds of the stress with overlapping writers (wt_stress --overlap)
+OVERLAP_SECONDS=${OVERLAP_SECONDS:-30}
 MNT=/mnt/wt
 
 # check_v1 DESCRIPTION COMMAND...: a check skipped under WT_ONLY=v2
@@ -51,6 +54,23 @@ make_fs() {
 }
 
 mkdir -p $MNT
+
+# The hung-task detector (CONFIG_DETECT_HUNG_TASK) reports a task blocked
+# for hung_task_timeout_secs in the kernel log.
+hung_reports() { dmesg | grep -c 'blocked for more than' || true; }
+
+# overlap FS: wt_stress --overlap on nvme0n1, then no hung task reported
+overlap() {
+	local fs=$1 hung
+	note "$fs on nvme0n1: writers over the same blocks (hung-task timeout $(cat /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null || echo off) s)"
+	make_fs $fs nvme0n1 || return
+	hung=$(hung_reports)
+	check "$fs/nvme0n1: ${OVERLAP_SECONDS}s of overlapping write-through, atomic, buffered writes and reads: every block one write's, in one order" \
+		$STRESS --overlap $MNT/overlap $OVERLAP_SECONDS $STRESS_SEED
+	check_eq "$fs/nvme0n1: no hung task reported during the overlapping writers" \
+		"$hung" "$(hung_reports)"
+	umount $MNT
+}
 
 # C2 (review): ext4 must start no journal handle while folios of a
 # write-through write are under writeback and not yet submitted.  ext4
@@ -86,8 +106,17 @@ if [ "$WT_ONLY" = m1 ]; then
 	if make_fs xfs nvme0n1; then
 		check "xfs/nvme0n1: a failed atomic write into a hole leaves no delayed allocation" \
 			$WT delalloc $MNT/delalloc
+		check "xfs/nvme0n1: an atomic write into a hole needs its space once, not twice" \
+			$WT nearfull $MNT/nearfull
 		check "umount xfs" umount $MNT
 	fi
+	finish
+	exit
+fi
+
+if [ "$WT_ONLY" = overlap ]; then
+	overlap xfs
+	overlap ext4-bigalloc
 	finish
 	exit
 fi
@@ -145,6 +174,8 @@ for dev in nvme0n1 $sd; do
 				$WT cowenospc $MNT/cowenospc
 			check "$fs/$dev: a failed atomic write into a hole leaves no delayed allocation" \
 				$WT delalloc $MNT/delalloc
+			check "$fs/$dev: an atomic write into a hole needs its space once, not twice" \
+				$WT nearfull $MNT/nearfull
 		fi
 		umount $MNT
 	done
@@ -204,6 +235,8 @@ fi
 
 c2order copy 0
 c2order convert 2097152
+
+[ "$WT_ONLY" = v2 ] || { overlap xfs; overlap ext4-bigalloc; }
 
 # Last, as a hang leaves the file system busy: ext4 bigalloc, data=ordered,
 # an atomic write-through write over mixed extents forces a journal commit.

@@ -17,4 +17,12 @@ for part in kernel postgres; do
 	f=$src/raw/crash-$part/summary.tsv
 	[ -f "$f" ] && cp "$f" "$dst/$part-summary.tsv"
 done
+# every PostgreSQL crash point's verdict (entry, recovered, lost commits,
+# invariant, amcheck, bad checksums), to audit or repeat any of them
+for f in "$src"/raw/crash-postgres/points-*.tsv; do
+	[ -f "$f" ] || continue
+	mkdir -p "$dst/postgres-points"
+	cp "$f" "$dst/postgres-points/${f##*/points-}"
+done
+[ -f "$src/host-check.log" ] && grep -v '^# .* log: ' "$src/host-check.log" >"$dst/host-check.log"
 log "published $src into crash/latest/"

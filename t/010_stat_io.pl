@@ -199,9 +199,12 @@ cmp_ok($cb, '>', 100 * 8192,
 	'client backends wrote and extended through wtsmgr');
 my ($ckpt) = delta($before, $after, 'checkpointer');
 cmp_ok($ckpt, '>', 0, 'the checkpointer wrote through wtsmgr');
+# pg_stat_checkpointer can only count more: SyncOneBuffer() counts a
+# buffer as written even when FlushBuffer() found it cleaned meanwhile (by
+# the background writer) and wrote nothing; pg_stat_io is the exact one.
 my ($written) = delta($before, $after, 'buffers_written');
-is($ckpt, $written * 8192,
-	'the checkpointer wrote the pages pg_stat_checkpointer counts');
+cmp_ok($ckpt, '<=', $written * 8192,
+	'the checkpointer wrote no page pg_stat_checkpointer does not count');
 my ($bw, $bio) = wait_for_bgwriter($before);
 is($bw, $bio,
 	"background writer: wtsmgr wrote the bytes pg_stat_io counts ($bio)");

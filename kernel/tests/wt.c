@@ -234,6 +234,20 @@ static void verify(int fd, int bdev, off_t off, size_t len,
 	free(got);
 }
 
+/*
+ * Allocate what is free on ffd's file system into ffd from offset got,
+ * in chunks halved from start down to one block; returns the new end.
+ */
+static off_t fill_free_space(int ffd, off_t got, off_t start)
+{
+	off_t chunk;
+
+	for (chunk = start; chunk >= 4096; chunk /= 2)
+		while (fallocate(ffd, 0, got, chunk) == 0)
+			got += chunk;
+	return got;
+}
+
 static int open_file(const char *path)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
@@ -784,15 +798,13 @@ static int cmd_misc(const char *path, const char *dev)
 	{
 		char filler[600];
 		int ffd;
-		off_t got = 0, chunk;
+		off_t got = 0;
 
 		snprintf(filler, sizeof(filler), "%s.filler", path);
 		ffd = open_file(filler);
 		if (fstatvfs(ffd, &sv))
 			die("fstatvfs");
-		for (chunk = (off_t)sv.f_bavail * sv.f_frsize; chunk >= 4096; chunk /= 2)
-			while (fallocate(ffd, 0, got, chunk) == 0)
-				got += chunk;
+		got = fill_free_space(ffd, got, (off_t)sv.f_bavail * sv.f_frsize);
 		fill(buf, len, 8 << 20, 6);
 		errno = 0;
 		if (wt_write(fd, buf, len, 8 << 20, RWF_WRITETHROUGH) == (ssize_t)len)
@@ -1425,7 +1437,7 @@ static int cmd_cowenospc(const char *path)
 	wtsmgr_atomic_limits lim;
 	char filler[600];
 	struct statvfs sv;
-	off_t got = 0, chunk;
+	off_t got = 0;
 	size_t alen;
 	ssize_t r;
 
@@ -1449,9 +1461,7 @@ static int cmd_cowenospc(const char *path)
 	ffd = open_file(filler);
 	if (fstatvfs(ffd, &sv))
 		die("fstatvfs");
-	for (chunk = (off_t)sv.f_bavail * sv.f_frsize; chunk >= 4096; chunk /= 2)
-		while (fallocate(ffd, 0, got, chunk) == 0)
-			got += chunk;
+	got = fill_free_space(ffd, got, (off_t)sv.f_bavail * sv.f_frsize);
 
 	fill(buf, alen, alen, 3);
 	r = wt_write(fd, buf, alen, alen, RWF_WRITETHROUGH | RWF_ATOMIC);
@@ -1524,7 +1534,7 @@ static int cmd_delalloc(const char *path)
 	wtsmgr_atomic_limits lim;
 	char filler[600];
 	struct statvfs before, after;
-	off_t got = 0, chunk, room, less;
+	off_t got = 0, room, less;
 	size_t alen;
 	ssize_t r;
 
@@ -1558,9 +1568,7 @@ static int cmd_delalloc(const char *path)
 	ffd = open_file(filler);
 	if (fstatvfs(ffd, &before))
 		die("fstatvfs");
-	for (chunk = (off_t)before.f_bavail * before.f_frsize; chunk >= 4096; chunk /= 2)
-		while (fallocate(ffd, 0, got, chunk) == 0)
-			got += chunk;
+	got = fill_free_space(ffd, got, (off_t)before.f_bavail * before.f_frsize);
 	room = alen + alen / 2;
 	if (got < (off_t)(2 * alen) ||
 	    fallocate(ffd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, room) ||
@@ -1655,13 +1663,10 @@ static void nearfull_undo(int fd, off_t off, size_t len)
 static unsigned long long nearfull_room(int ffd, off_t *got, size_t room)
 {
 	struct statvfs sv;
-	off_t chunk;
 
 	if (syncfs(ffd) || fallocate(ffd, 0, 0, room) || fstatvfs(ffd, &sv))
 		die("filler");
-	for (chunk = (off_t)sv.f_bavail * sv.f_frsize + 4096; chunk >= 4096; chunk /= 2)
-		while (fallocate(ffd, 0, *got, chunk) == 0)
-			*got += chunk;
+	*got = fill_free_space(ffd, *got, (off_t)sv.f_bavail * sv.f_frsize + 4096);
 	if (fallocate(ffd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, room) ||
 	    fsync(ffd) || syncfs(ffd) || fstatvfs(ffd, &sv))
 		die("filler");

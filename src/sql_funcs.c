@@ -132,11 +132,13 @@ location_values(const WtsmgrLocation *loc, Datum *values, bool *nulls)
 {
 	int			i = 0;
 
+/* a negative number, or an empty string, is not known: NULL */
+#define NULLABLE_INT(v) \
+	do { if ((v) < 0) nulls[i++] = true; else values[i++] = Int64GetDatum(v); } while (0)
+#define NULLABLE_TEXT(s) \
+	do { if ((s)[0] == '\0') nulls[i++] = true; else values[i++] = CStringGetTextDatum(s); } while (0)
 	memset(nulls, 0, LOCATION_COLS * sizeof(bool));
-	if (loc->tablespace[0] != '\0')
-		values[i++] = CStringGetTextDatum(loc->tablespace);
-	else
-		nulls[i++] = true;
+	NULLABLE_TEXT(loc->tablespace);
 	values[i++] = CStringGetTextDatum(loc->path);
 	if (loc->has_device)
 		values[i++] = CStringGetTextDatum(loc->dev_name);
@@ -147,32 +149,18 @@ location_values(const WtsmgrLocation *loc, Datum *values, bool *nulls)
 	values[i++] = Int64GetDatum(loc->unit_min);
 	values[i++] = Int64GetDatum(loc->unit_max);
 	values[i++] = Int64GetDatum(loc->unit_max_opt);
-#define NULLABLE_INT(v) \
-	do { if ((v) < 0) nulls[i++] = true; else values[i++] = Int64GetDatum(v); } while (0)
 	NULLABLE_INT(loc->dev_atomic_unit_min);
 	NULLABLE_INT(loc->dev_atomic_unit_max);
 	NULLABLE_INT(loc->dev_atomic_max_bytes);
-#undef NULLABLE_INT
 	values[i++] = BoolGetDatum(loc->file_created);
 	values[i++] = BoolGetDatum(loc->writethrough_ok);
 	values[i++] = BoolGetDatum(loc->limits_ok);
 	values[i++] = BoolGetDatum(loc->atomic_ok);
 	values[i++] = BoolGetDatum(loc->probe_ok);
 	values[i++] = CStringGetTextDatum(loc->reason);
-	if (loc->dev_atomic_boundary < 0)
-		nulls[i++] = true;
-	else
-		values[i++] = Int64GetDatum(loc->dev_atomic_boundary);
-	if (loc->dev_write_cache[0] == '\0')
-		nulls[i++] = true;
-	else
-		values[i++] = CStringGetTextDatum(loc->dev_write_cache);
-	if (loc->nvme_report[0] == '\0')
-		nulls[i++] = true;
-	else
-		values[i++] = CStringGetTextDatum(loc->nvme_report);
-#define NULLABLE_INT(v) \
-	do { if ((v) < 0) nulls[i++] = true; else values[i++] = Int64GetDatum(v); } while (0)
+	NULLABLE_INT(loc->dev_atomic_boundary);
+	NULLABLE_TEXT(loc->dev_write_cache);
+	NULLABLE_TEXT(loc->nvme_report);
 	NULLABLE_INT(loc->nvme_awun);
 	NULLABLE_INT(loc->nvme_awupf);
 	NULLABLE_INT(loc->nvme_nawun);
@@ -180,6 +168,7 @@ location_values(const WtsmgrLocation *loc, Datum *values, bool *nulls)
 	NULLABLE_INT(loc->nvme_boundary);
 	NULLABLE_INT(loc->nvme_boundary_offset);
 #undef NULLABLE_INT
+#undef NULLABLE_TEXT
 	if (loc->nvme_vwc < 0)
 		nulls[i++] = true;
 	else

@@ -234,6 +234,15 @@ static void verify(int fd, int bdev, off_t off, size_t len,
 	free(got);
 }
 
+static int open_file(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0)
+		die(path);
+	return fd;
+}
+
 /*
  * Allocate what is free on ffd's file system into ffd from offset got,
  * in chunks halved from start down to one block; returns the new end.
@@ -248,13 +257,22 @@ static off_t fill_free_space(int ffd, off_t got, off_t start)
 	return got;
 }
 
-static int open_file(const char *path)
+/*
+ * Create PATH.filler (its name in filler) and allocate into it all the
+ * space free on PATH's file system: *sv is the space before, *got what
+ * the filler took.  Returns the filler's descriptor.
+ */
+static int fill_fs(const char *path, char *filler, size_t size, struct statvfs *sv,
+		   off_t *got)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	int ffd;
 
-	if (fd < 0)
-		die(path);
-	return fd;
+	snprintf(filler, size, "%s.filler", path);
+	ffd = open_file(filler);
+	if (fstatvfs(ffd, sv))
+		die("fstatvfs");
+	*got = fill_free_space(ffd, 0, (off_t)sv->f_bavail * sv->f_frsize);
+	return ffd;
 }
 
 static int cmd_readback(const char *path, const char *dev)
@@ -800,11 +818,7 @@ static int cmd_misc(const char *path, const char *dev)
 		int ffd;
 		off_t got = 0;
 
-		snprintf(filler, sizeof(filler), "%s.filler", path);
-		ffd = open_file(filler);
-		if (fstatvfs(ffd, &sv))
-			die("fstatvfs");
-		got = fill_free_space(ffd, got, (off_t)sv.f_bavail * sv.f_frsize);
+		ffd = fill_fs(path, filler, sizeof(filler), &sv, &got);
 		fill(buf, len, 8 << 20, 6);
 		errno = 0;
 		if (wt_write(fd, buf, len, 8 << 20, RWF_WRITETHROUGH) == (ssize_t)len)
@@ -1457,11 +1471,7 @@ static int cmd_cowenospc(const char *path)
 	if (pwrite(fd, buf, 8192, alen + 16384) != 8192)
 		die("buffered write D0");
 
-	snprintf(filler, sizeof(filler), "%s.filler", path);
-	ffd = open_file(filler);
-	if (fstatvfs(ffd, &sv))
-		die("fstatvfs");
-	got = fill_free_space(ffd, got, (off_t)sv.f_bavail * sv.f_frsize);
+	ffd = fill_fs(path, filler, sizeof(filler), &sv, &got);
 
 	fill(buf, alen, alen, 3);
 	r = wt_write(fd, buf, alen, alen, RWF_WRITETHROUGH | RWF_ATOMIC);
@@ -1564,11 +1574,7 @@ static int cmd_delalloc(const char *path)
 	 * and the room made one block smaller, until the write fails, in the
 	 * copy's delayed allocation or in the copy-on-write allocation.
 	 */
-	snprintf(filler, sizeof(filler), "%s.filler", path);
-	ffd = open_file(filler);
-	if (fstatvfs(ffd, &before))
-		die("fstatvfs");
-	got = fill_free_space(ffd, got, (off_t)before.f_bavail * before.f_frsize);
+	ffd = fill_fs(path, filler, sizeof(filler), &before, &got);
 	room = alen + alen / 2;
 	if (got < (off_t)(2 * alen) ||
 	    fallocate(ffd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, room) ||

@@ -24,49 +24,44 @@ export IMAGE
 snap=crash-snap-$job
 merr=/tmp/crash-mount-$job.err
 
+opts=
 if [ "${CRASH_SNAPSHOT:-}" = copy ] || ! dmsetup version >/dev/null 2>&1; then
 	work=${CRASH_WORK:-/tmp/crash-work-$job.img}
 	cp --sparse=always "$CRASH_TARGET" "$work" || exit 2
-	loop=$(losetup -f --show "$work") || { rm -f "$work"; exit 2; }
-	mkdir -p "$IMAGE"
-	# copies of one image side by side share the file system's UUID
-	opts=
-	[ "$fstype" = xfs ] && opts="-o nouuid"
-	if ! mount -t "$fstype" $opts "$loop" "$IMAGE" 2>$merr; then
-		echo "crash point $CRASH_POINT: the $fstype file system does not mount: $(cat $merr)"
-		losetup -d "$loop"
+	dev=$(losetup -f --show "$work") || { rm -f "$work"; exit 2; }
+	release() {
+		losetup -d "$dev"
+		local r=$?
 		rm -f "$work"
-		exit 1
-	fi
-	(cd "$IMAGE" && "$@")
-	rc=$?
-	umount "$IMAGE" || rc=2
-	losetup -d "$loop" || rc=2
-	rm -f "$work"
-	exit $rc
-fi
-
-cow=${CRASH_COW:-}
-if [ -z "$cow" ]; then
-	cow=$(losetup -j /tmp/crash-cow.img 2>/dev/null | cut -d: -f1 | head -n 1)
+		return $r
+	}
+	# copies of one image side by side share the file system's UUID
+	[ "$fstype" = xfs ] && opts="-o nouuid"
+else
+	cow=${CRASH_COW:-}
 	if [ -z "$cow" ]; then
-		truncate -s 1G /tmp/crash-cow.img
-		cow=$(losetup -f --show /tmp/crash-cow.img) || exit 2
+		cow=$(losetup -j /tmp/crash-cow.img 2>/dev/null | cut -d: -f1 | head -n 1)
+		if [ -z "$cow" ]; then
+			truncate -s 1G /tmp/crash-cow.img
+			cow=$(losetup -f --show /tmp/crash-cow.img) || exit 2
+		fi
 	fi
+	size=$(blockdev --getsz "$CRASH_TARGET") || exit 2
+	dmsetup remove $snap 2>/dev/null
+	# a new exception store each time: the old one's exceptions must not apply
+	dd if=/dev/zero of="$cow" bs=4096 count=1 oflag=direct status=none
+	dmsetup create $snap --table "0 $size snapshot $CRASH_TARGET $cow N 16" || exit 2
+	dev=/dev/mapper/$snap
+	release() { dmsetup remove $snap; }
 fi
-size=$(blockdev --getsz "$CRASH_TARGET") || exit 2
-dmsetup remove $snap 2>/dev/null
-# a new exception store each time: the old one's exceptions must not apply
-dd if=/dev/zero of="$cow" bs=4096 count=1 oflag=direct status=none
-dmsetup create $snap --table "0 $size snapshot $CRASH_TARGET $cow N 16" || exit 2
 mkdir -p "$IMAGE"
-if ! mount -t "$fstype" /dev/mapper/$snap "$IMAGE" 2>$merr; then
+if ! mount -t "$fstype" $opts "$dev" "$IMAGE" 2>$merr; then
 	echo "crash point $CRASH_POINT: the $fstype file system does not mount: $(cat $merr)"
-	dmsetup remove $snap
+	release
 	exit 1
 fi
 (cd "$IMAGE" && "$@")
 rc=$?
 umount "$IMAGE" || rc=2
-dmsetup remove $snap || rc=2
+release || rc=2
 exit $rc

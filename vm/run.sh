@@ -16,6 +16,9 @@
 #   --mem MB         guest memory (default 4096)
 #   --smp N          guest CPUs (default: the host's)
 #   --no-atomic      the NVMe namespace advertises no atomic writes
+#   --write-cache on|off  set the NVMe namespaces' volatile write cache
+#                    (QEMU nvme-ns write-cache=on|off); without it QEMU's
+#                    default (auto: the drive's, here a write-back cache)
 #   --accel tcg|kvm  default: kvm where the CPU has vmx/svm, else tcg
 #   --plugin SO[,ARG=VAL...]  load a TCG plugin (host path; ignored under
 #                    KVM, with a note): e.g. the benchmark's instruction
@@ -70,6 +73,7 @@ icount=
 throttle=
 scratch=
 throttle_ctl=0
+write_cache=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2;;
@@ -78,6 +82,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2; shift 2;;
 	--smp) smp=$2; shift 2;;
 	--no-atomic) atomic=0; shift;;
+	--write-cache) write_cache=$2; shift 2;;
 	--accel) accel=$2; shift 2;;
 	--plugin) plugin=$2; shift 2;;
 	--icount) icount=$2; shift 2;;
@@ -94,6 +99,7 @@ done
 [ -f "$kernel" ] || die "no kernel at $kernel (run kernel/build.sh)"
 [ -f "$ROOT_DIR/root.img" ] || die "no guest root (run vm/build-root.sh)"
 case "$timeout$mem$smp" in *[!0-9]*) die "--timeout, --mem and --smp take numbers";; esac
+case "$write_cache" in ''|on|off) ;; *) die "--write-cache takes on or off";; esac
 case "$icount" in ''|[0-9]|10) ;; *) die "--icount takes a shift from 0 to 10";; esac
 case "$throttle" in ''|[0-9]*,[0-9]*) ;; *) die "--throttle takes BPS,IOPS (numbers)";; esac
 case "${throttle#*,}" in *[!0-9]*) die "--throttle takes BPS,IOPS (numbers)";; esac
@@ -144,6 +150,7 @@ truncate -s 8G "$run/nvme.img"
 
 nvme_ns="nvme-ns,drive=nvm,bus=nvme0,nsid=1,logical_block_size=4096,physical_block_size=4096"
 [ $atomic = 1 ] && nvme_ns="$nvme_ns,atomic.nawun=15,atomic.nawupf=15"
+[ -z "$write_cache" ] || nvme_ns="$nvme_ns,write-cache=$write_cache"
 throttled=()
 if [ -n "$throttle" ] || [ $throttle_ctl = 1 ]; then
 	truncate -s 8G "$run/nvme1.img"
@@ -240,7 +247,7 @@ qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot
 	-virtfs local,path=$M/build,mount_tag=build,security_model=none,readonly=on
 	-virtfs local,path=$M/out,mount_tag=out,security_model=none)
 
-log "booting $(cat "$KERNEL_DIR/kernel.release" 2>/dev/null || basename "$kernel") ($accel${icount:+ icount shift=$icount}, $smp CPUs, ${mem} MB${throttle:+, throttled NVMe $throttle B/s,IOPS}$([ $throttle_ctl = 0 ] || echo ', NVMe throttle set by the guest'), timeout ${timeout}s)"
+log "booting $(cat "$KERNEL_DIR/kernel.release" 2>/dev/null || basename "$kernel") ($accel${icount:+ icount shift=$icount}, $smp CPUs, ${mem} MB${write_cache:+, NVMe write cache $write_cache}${throttle:+, throttled NVMe $throttle B/s,IOPS}$([ $throttle_ctl = 0 ] || echo ', NVMe throttle set by the guest'), timeout ${timeout}s)"
 export WTSMGR_SRC_HOST=$REPO WTSMGR_BUILD_HOST=$WTSMGR_CACHE/build
 export WTSMGR_OUT_HOST=$out WTSMGR_RUN_HOST=$run WTSMGR_IMG_HOST=$ROOT_DIR/root.img
 export WTSMGR_SCRATCH_HOST=$scratch

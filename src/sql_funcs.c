@@ -54,7 +54,10 @@ static const char noop_payload[] = "wtsmgr_status";
  * it exports is this backend's copy of their sum (GetFullPageWriteInfo),
  * which it recomputes under the WAL insertion lock for every record the
  * backend inserts, and which is stale otherwise.  So insert one, a no-op,
- * and read the copy.  There is no value during recovery, which inserts no
+ * and read the copy.  The no-op is marked unimportant, as PostgreSQL marks
+ * its own periodic records, so that an idle server polled by monitoring
+ * stays idle: archive_timeout and the skipping of idle checkpoints look
+ * only at important records.  There is no value during recovery, which inserts no
  * WAL (the images in the WAL it replays are the primary's), or in a
  * parallel worker.
  */
@@ -71,6 +74,8 @@ effective_full_page_writes(bool *isnull)
 	}
 	XLogBeginInsert();
 	XLogRegisterData(noop_payload, sizeof(noop_payload));
+	/* not activity: no segment switch by archive_timeout, no checkpoint */
+	XLogSetRecordFlags(XLOG_MARK_UNIMPORTANT);
 	(void) XLogInsert(RM_XLOG_ID, XLOG_NOOP);
 	GetFullPageWriteInfo(&redo, &do_page_writes);
 	*isnull = false;

@@ -60,5 +60,30 @@ cmp_ok(
 	'>', 0,
 	'reading it inserts WAL');
 
+# That record must not make an idle server look busy: a monitoring system
+# that reads wtsmgr_status every few seconds must not force a WAL segment
+# switch every archive_timeout (16 MB to archive each time) nor keep
+# idle checkpoints from being skipped.  Both look only at "important"
+# WAL, which the no-op is not.  Nothing else runs here (no autovacuum, no
+# sessions); the standby snapshots that the background writer logs are
+# not important either.
+$node->append_conf('postgresql.conf', "archive_timeout = 1\nautovacuum = off\n");
+$node->reload;
+$node->safe_psql('postgres', 'SELECT pg_switch_wal()');
+sleep 3;
+my $segment_query = 'SELECT pg_walfile_name(pg_current_wal_insert_lsn())';
+my $segment = $node->safe_psql('postgres', $segment_query);
+my $reader = $node->background_psql('postgres');
+for (1 .. 40)
+{
+	$reader->query_safe('SELECT effective_full_page_writes FROM wtsmgr_status');
+	select(undef, undef, undef, 0.1);
+}
+$reader->quit;
+sleep 2;
+is($node->safe_psql('postgres', $segment_query),
+	$segment,
+	'reading it every 0.1 s for 4 s with archive_timeout = 1 s: no WAL segment switch');
+
 $node->stop;
 done_testing();

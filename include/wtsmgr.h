@@ -158,7 +158,7 @@ extern ssize_t wtsmgr_pwritev(int fd, const struct iovec *iov, int iovcnt,
 extern int	wtsmgr_posix_fallocate(int fd, off_t offset, off_t len);
 #endif
 
-/* stats.c: counters in shared memory, per backend type */
+/* stats.c: counters in shared memory, per process, read per backend type */
 typedef enum WtsmgrCounter
 {
 	WTSMGR_C_ATOMIC_WRITES,		/* pwritev2(WT|ATOMIC) calls, one a page */
@@ -180,7 +180,7 @@ extern void wtsmgr_stats_init(void);
 extern void wtsmgr_count(WtsmgrCounter c, uint64 value);
 extern bool wtsmgr_log_wal_fallback_once(void);
 extern bool wtsmgr_stats_available(void);
-extern uint64 wtsmgr_stats_get(int backend_type, int counter);
+extern void wtsmgr_stats_read(uint64 values[][WTSMGR_NCOUNTERS]);
 extern TimestampTz wtsmgr_stats_reset_time(void);
 extern void wtsmgr_stats_reset(void);
 extern void wtsmgr_record_location(Oid spcoid, const WtsmgrLocation *probe);

@@ -233,6 +233,7 @@ Datum
 wtsmgr_stats_sql(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	uint64		counts[BACKEND_NUM_TYPES][WTSMGR_NCOUNTERS];
 
 	check_loaded();
 	if (!wtsmgr_stats_available())
@@ -240,6 +241,7 @@ wtsmgr_stats_sql(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("wtsmgr shared memory is not initialised")));
 	InitMaterializedSRF(fcinfo, 0);
+	wtsmgr_stats_read(counts);
 	for (int t = 0; t < BACKEND_NUM_TYPES; t++)
 	{
 		Datum		values[WTSMGR_NCOUNTERS + 2];
@@ -248,7 +250,7 @@ wtsmgr_stats_sql(PG_FUNCTION_ARGS)
 
 		for (int c = 0; c < WTSMGR_NCOUNTERS; c++)
 		{
-			uint64		v = wtsmgr_stats_get(t, c);
+			uint64		v = counts[t][c];
 
 			any |= (v != 0);
 			values[c + 1] = Int64GetDatum((int64) v);

@@ -1,13 +1,26 @@
 /*-------------------------------------------------------------------------
  *
  * stats.c
- *	  Counters of the write path in shared memory, one set per backend
- *	  type.
+ *	  Counters of the write path in shared memory, per backend type, and
+ *	  the probe verdicts of locations created since startup.
  *
  * The counters are updated from inside the replacement write functions,
- * so they use only lock-free atomics: no lock, no allocation, nothing that
- * can raise an error.  A process that runs before shared memory exists
- * (the postmaster during startup) simply does not count.
+ * so the update takes no lock, allocates nothing and cannot raise an
+ * error.  Each process counts in a slot of its own, indexed by its
+ * ProcNumber and a cache line apart from the others, with plain loads and
+ * stores: it is the slot's only writer, so no write shares a cache line
+ * with another process's, and no locked instruction is needed.  Readers
+ * sum the slots.
+ *
+ * A slot belongs to the backend type of the first process that counted
+ * in it, and keeps its counts when that process exits: the next process
+ * with that ProcNumber and the same type goes on adding to it (the usual
+ * case: client backends, background workers and auxiliary processes take
+ * ProcNumbers from separate ranges).  A process of another type (an
+ * auxiliary process that inherits the startup process's ProcNumber after
+ * recovery, say), or one without a ProcNumber (the postmaster), counts in
+ * a shared per-type array with atomic additions instead, as all processes
+ * did before.  So no count ever moves, and readers need no lock.
  *
  * src/stats.c
  *
@@ -19,11 +32,25 @@
 #include "port/atomics.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
+#include "storage/proc.h"
+#include "storage/procnumber.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "utils/timestamp.h"
 
 #include "wtsmgr.h"
+
+/* One process's counters; only that process writes them. */
+typedef struct WtsmgrCounterSlot
+{
+	/* whose counts these are; -1 until a process counts here */
+	pg_atomic_uint32 backend_type;
+	pg_atomic_uint64 counters[WTSMGR_NCOUNTERS];
+} WtsmgrCounterSlot;
+
+/* Slots are a cache line apart, so that no two writers share one. */
+#define WTSMGR_SLOT_SIZE \
+	TYPEALIGN(PG_CACHE_LINE_SIZE, sizeof(WtsmgrCounterSlot))
 
 /* Locations probed since startup (CREATE TABLESPACE), append-only */
 #define WTSMGR_MAX_NEW_LOCATIONS 64
@@ -47,12 +74,48 @@ typedef struct WtsmgrShared
 	WtsmgrNewLocation new_locations[WTSMGR_MAX_NEW_LOCATIONS];
 	pg_atomic_uint32 wal_fallback_logged;
 	pg_atomic_uint64 stats_reset;	/* TimestampTz */
+	/* counts of processes that have no slot of their type */
 	pg_atomic_uint64 counters[BACKEND_NUM_TYPES][WTSMGR_NCOUNTERS];
-	/* the counters' values at the last reset, subtracted when read */
+	/* the sums at the last reset, subtracted when read */
 	pg_atomic_uint64 baseline[BACKEND_NUM_TYPES][WTSMGR_NCOUNTERS];
+	int			nslots;
+	/* followed by nslots slots, at a cache line boundary */
 } WtsmgrShared;
 
 static WtsmgrShared *wtsmgr_shared = NULL;
+static char *wtsmgr_slots = NULL;
+
+/* This process's slot; valid while my_slot_pid is MyProcPid */
+static WtsmgrCounterSlot *my_slot = NULL;
+static int	my_slot_pid = 0;
+static int	my_slot_type = -1;
+
+static Size
+wtsmgr_slots_offset(void)
+{
+	return TYPEALIGN(PG_CACHE_LINE_SIZE, sizeof(WtsmgrShared));
+}
+
+/* One slot for every ProcNumber that a backend or auxiliary process has. */
+static int
+wtsmgr_nslots(void)
+{
+	return MaxBackends + NUM_AUXILIARY_PROCS;
+}
+
+static Size
+wtsmgr_shmem_size(void)
+{
+	/* room to align the start of the slots to a cache line */
+	return add_size(add_size(wtsmgr_slots_offset(), PG_CACHE_LINE_SIZE),
+					mul_size(wtsmgr_nslots(), WTSMGR_SLOT_SIZE));
+}
+
+static inline WtsmgrCounterSlot *
+wtsmgr_slot(int i)
+{
+	return (WtsmgrCounterSlot *) (wtsmgr_slots + (Size) i * WTSMGR_SLOT_SIZE);
+}
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -66,7 +129,7 @@ wtsmgr_shmem_request(void)
 	/* every preloaded library has run its _PG_init by now */
 	wtsmgr_check_take_over();
 
-	RequestAddinShmemSpace(MAXALIGN(sizeof(WtsmgrShared)));
+	RequestAddinShmemSpace(wtsmgr_shmem_size());
 }
 
 static void
@@ -79,7 +142,9 @@ wtsmgr_shmem_startup(void)
 		prev_shmem_startup_hook();
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	shared = ShmemInitStruct("wtsmgr", sizeof(WtsmgrShared), &found);
+	shared = ShmemInitStruct("wtsmgr", wtsmgr_shmem_size(), &found);
+	wtsmgr_slots = (char *) TYPEALIGN(PG_CACHE_LINE_SIZE,
+									  (char *) shared + wtsmgr_slots_offset());
 	if (!found)
 	{
 		SpinLockInit(&shared->mutex);
@@ -94,6 +159,15 @@ wtsmgr_shmem_startup(void)
 				pg_atomic_init_u64(&shared->counters[t][c], 0);
 				pg_atomic_init_u64(&shared->baseline[t][c], 0);
 			}
+		shared->nslots = wtsmgr_nslots();
+		for (int i = 0; i < shared->nslots; i++)
+		{
+			WtsmgrCounterSlot *slot = wtsmgr_slot(i);
+
+			pg_atomic_init_u32(&slot->backend_type, (uint32) -1);
+			for (int c = 0; c < WTSMGR_NCOUNTERS; c++)
+				pg_atomic_init_u64(&slot->counters[c], 0);
+		}
 	}
 	LWLockRelease(AddinShmemInitLock);
 	wtsmgr_shared = shared;
@@ -108,6 +182,35 @@ wtsmgr_stats_init(void)
 	shmem_startup_hook = wtsmgr_shmem_startup;
 }
 
+/*
+ * Find this process's slot, the first time it counts (and again should its
+ * backend type change): its ProcNumber's slot, if no process of another
+ * type has counted there.  None for a process without a ProcNumber.
+ */
+static void
+wtsmgr_find_slot(WtsmgrShared *shared, int type)
+{
+	WtsmgrCounterSlot *slot;
+	uint32		owner;
+
+	my_slot = NULL;
+	my_slot_pid = MyProcPid;
+	my_slot_type = type;
+	if (MyProcNumber < 0 || MyProcNumber >= shared->nslots)
+		return;
+	slot = wtsmgr_slot(MyProcNumber);
+	owner = pg_atomic_read_u32(&slot->backend_type);
+	if (owner == (uint32) -1)
+	{
+		/* only the holder of the ProcNumber writes here: no race */
+		pg_atomic_write_u32(&slot->backend_type, (uint32) type);
+		pg_write_barrier();
+	}
+	else if (owner != (uint32) type)
+		return;
+	my_slot = slot;
+}
+
 void
 wtsmgr_count(WtsmgrCounter c, uint64 value)
 {
@@ -116,6 +219,15 @@ wtsmgr_count(WtsmgrCounter c, uint64 value)
 
 	if (shared == NULL || t < 0 || t >= BACKEND_NUM_TYPES)
 		return;
+	if (unlikely(my_slot_pid != MyProcPid || my_slot_type != t))
+		wtsmgr_find_slot(shared, t);
+	if (likely(my_slot != NULL))
+	{
+		/* the only writer: a plain load and store, no locked instruction */
+		pg_atomic_write_u64(&my_slot->counters[c],
+							pg_atomic_read_u64(&my_slot->counters[c]) + value);
+		return;
+	}
 	pg_atomic_fetch_add_u64(&shared->counters[t][c], value);
 }
 
@@ -137,13 +249,40 @@ wtsmgr_stats_available(void)
 	return wtsmgr_shared != NULL;
 }
 
-uint64
-wtsmgr_stats_get(int backend_type, int counter)
+/* The sums of the shared array and of every slot, per type. */
+static void
+wtsmgr_stats_sum(WtsmgrShared *shared, uint64 sums[][WTSMGR_NCOUNTERS])
 {
-	uint64		base = pg_atomic_read_u64(&wtsmgr_shared->baseline[backend_type][counter]);
-	uint64		value = pg_atomic_read_u64(&wtsmgr_shared->counters[backend_type][counter]);
+	for (int t = 0; t < BACKEND_NUM_TYPES; t++)
+		for (int c = 0; c < WTSMGR_NCOUNTERS; c++)
+			sums[t][c] = pg_atomic_read_u64(&shared->counters[t][c]);
+	for (int i = 0; i < shared->nslots; i++)
+	{
+		WtsmgrCounterSlot *slot = wtsmgr_slot(i);
+		uint32		t = pg_atomic_read_u32(&slot->backend_type);
 
-	return value > base ? value - base : 0;
+		if (t >= BACKEND_NUM_TYPES)
+			continue;			/* unused (-1) */
+		pg_read_barrier();
+		for (int c = 0; c < WTSMGR_NCOUNTERS; c++)
+			sums[t][c] += pg_atomic_read_u64(&slot->counters[c]);
+	}
+}
+
+/* Every counter of every backend type, since the last reset. */
+void
+wtsmgr_stats_read(uint64 values[][WTSMGR_NCOUNTERS])
+{
+	WtsmgrShared *shared = wtsmgr_shared;
+
+	wtsmgr_stats_sum(shared, values);
+	for (int t = 0; t < BACKEND_NUM_TYPES; t++)
+		for (int c = 0; c < WTSMGR_NCOUNTERS; c++)
+		{
+			uint64		base = pg_atomic_read_u64(&shared->baseline[t][c]);
+
+			values[t][c] = values[t][c] > base ? values[t][c] - base : 0;
+		}
 }
 
 TimestampTz
@@ -153,20 +292,23 @@ wtsmgr_stats_reset_time(void)
 }
 
 /*
- * Reset: the counters themselves only ever grow (the write path adds to
- * them without a lock, and a store of zero could lose its increments);
- * their current values become the baseline that readers subtract.  The
- * once-only WAL fallback message may be logged again.
+ * Reset: the counters themselves only ever grow (their writers take no
+ * lock, and a store of zero could lose their increments); their current
+ * sums become the baseline that readers subtract.  The once-only WAL
+ * fallback message may be logged again.
  */
 void
 wtsmgr_stats_reset(void)
 {
+	WtsmgrShared *shared = wtsmgr_shared;
+	uint64		sums[BACKEND_NUM_TYPES][WTSMGR_NCOUNTERS];
+
+	wtsmgr_stats_sum(shared, sums);
 	for (int t = 0; t < BACKEND_NUM_TYPES; t++)
 		for (int c = 0; c < WTSMGR_NCOUNTERS; c++)
-			pg_atomic_write_u64(&wtsmgr_shared->baseline[t][c],
-								pg_atomic_read_u64(&wtsmgr_shared->counters[t][c]));
-	pg_atomic_write_u32(&wtsmgr_shared->wal_fallback_logged, 0);
-	pg_atomic_write_u64(&wtsmgr_shared->stats_reset,
+			pg_atomic_write_u64(&shared->baseline[t][c], sums[t][c]);
+	pg_atomic_write_u32(&shared->wal_fallback_logged, 0);
+	pg_atomic_write_u64(&shared->stats_reset,
 						(uint64) GetCurrentTimestamp());
 }
 

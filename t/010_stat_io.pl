@@ -62,6 +62,7 @@ file_extend_method = write_zeros
 max_parallel_maintenance_workers = 0
 max_parallel_workers_per_gather = 0
 autovacuum = off
+max_connections = 10
 checkpoint_timeout = 1h
 max_wal_size = 1GB
 ));
@@ -265,6 +266,58 @@ SKIP:
 		'whole pages of the new table only')
 	  or diag("pg_stat_io $io, wtsmgr $w, table $f_bytes");
 }
+
+# 4. Counts outlive the processes that made them.  wtsmgr counts in one
+# slot per ProcNumber (src/stats.c), and a new session takes the ProcNumber
+# that has been free longest: more sessions one after another than there
+# are connection slots take each slot at least twice, and the counts of
+# each session stay counted.  A small pool again, so that each session
+# writes out victims itself.
+$observer->quit;
+$node->adjust_conf('postgresql.conf', 'shared_buffers', '1MB');
+$node->restart;
+$observer = $node->background_psql('postgres');
+$observer->set_query_timer_restart();
+quiesce();
+$before = counts();
+my $sessions = 2 * $node->safe_psql('postgres', 'SHOW max_connections') + 2;
+for my $i (1 .. $sessions)
+{
+	# about 25 pages each, written out by the next session's scan
+	my $lo = 500 * $i;
+	$node->safe_psql('postgres',
+		"UPDATE w SET v = repeat('s', 300) WHERE g > $lo AND g <= $lo + 500");
+}
+quiesce();
+$after = counts();
+($w, $io) = delta($before, $after, 'client backend');
+cmp_ok($w, '>', $sessions * 8192,
+	"$sessions sessions one after another wrote through wtsmgr");
+is($w, $io,
+	"$sessions sessions one after another: wtsmgr counted exactly the bytes pg_stat_io counts ($io)");
+
+# 5. Crash recovery: the startup process writes out victims while it
+# replays, and exits when recovery ends; its ProcNumber may then be taken
+# by an auxiliary process of another type (the WAL writer, started next),
+# which first gives the slot's counts to the startup process's type.  Both
+# sides start from zero after the crash (wtsmgr's shared memory is new,
+# pg_stat_io discards its statistics before replay), and the startup
+# process flushes its pg_stat_io counts when it exits.
+# (Where atomic writes are not proven, wtsmgr refuses crash recovery
+# unless told that torn pages are accepted: nothing here is power-cut.)
+$observer->quit;
+$node->append_conf('postgresql.conf', "wtsmgr.allow_unproven_start = on\n");
+$node->safe_psql('postgres', 'CHECKPOINT');
+$node->safe_psql('postgres', 'UPDATE w SET v = repeat(\'z\', 300)');
+$node->stop('immediate');
+$node->start;
+$observer = $node->background_psql('postgres');
+$observer->set_query_timer_restart();
+$after = counts();
+($w, $io) = ($after->{'startup'}[0] // 0, $after->{'startup'}[1] // 0);
+cmp_ok($w, '>', 0, 'the startup process wrote through wtsmgr during recovery');
+is($w, $io,
+	"startup process: wtsmgr counted exactly the bytes pg_stat_io counts ($io), after it exited");
 
 $observer->quit;
 $node->stop;

@@ -1,32 +1,78 @@
 #!/bin/bash
-# Publish one benchmark run: copy its report, CSV files and plots into
-# bench/latest/ (tracked) and put its table into README.md between the
-# "bench:latest" markers, with the plots' paths adjusted.  The results
-# folders themselves (bench/results/) are not tracked.
+# Publish one benchmark run: copy the files it produced (report, CSV
+# files, plots) into bench/latest/ (tracked), replacing those of the same
+# name and leaving the others alone, and put its tables into README.md:
+#
+#   - a run with pgbench or walinit results (summary.csv or walinit.csv):
+#     results.md, machine.txt, pg-settings.txt, every CSV and plot; its
+#     report goes between the "bench:latest" markers, with the plots'
+#     paths adjusted (without the kernel section when the README has
+#     "bench:kernel" markers for it);
+#   - a run with kernel results (kernel.md): kernel.md, kernel.csv,
+#     kernel-summary.csv and its machine.txt as kernel-machine.txt; the
+#     kernel section goes between the "bench:kernel" markers.
+#
+# So a kernel-only run ("make bench BENCH=kernel") replaces only the
+# kernel files and the kernel part of the README, and a pgbench run
+# leaves the kernel files alone.  The results folders themselves
+# (bench/results/) are not tracked.
 #
 # Usage: bench/publish.sh [RESULTS_DIR]   (default: bench/results/latest)
+# BENCH_LATEST and BENCH_README name other targets (for the tests).
 set -euo pipefail
 . "$(dirname "$0")/../vm/lib/common.sh"
 
 src=${1:-$REPO/bench/results/latest}
 [ -f "$src/results.md" ] || die "no results.md in $src"
-dst=$REPO/bench/latest
-rm -rf "$dst" && mkdir -p "$dst"
-cp "$src"/results.md "$src"/machine.txt "$src"/pg-settings.txt "$dst/"
-cp "$src"/*.csv "$src"/*.png "$dst/" 2>/dev/null || true
+dst=${BENCH_LATEST:-$REPO/bench/latest}
+readme=${BENCH_README:-$REPO/README.md}
+mkdir -p "$dst"
 
-readme=$REPO/README.md
-grep -q '<!-- bench:latest:begin -->' "$readme" && grep -q '<!-- bench:latest:end -->' "$readme" ||
-	die "README.md has no <!-- bench:latest:begin --> / <!-- bench:latest:end --> markers"
-# The report's headings go two levels down inside the README section, and
-# its plots are referred to from bench/latest/.
-body=$(sed -e 's/^#/###/' -e 's/](\([a-z_]*\.png\))/](bench\/latest\/\1)/' "$dst/results.md")
-python3 - "$readme" "$body" <<'PY'
+# replace_between README BEGIN END BODY: put BODY between two markers.
+replace_between() {
+	grep -qF "$2" "$1" && grep -qF "$3" "$1" || die "$1 has no $2 / $3 markers"
+	python3 - "$@" <<'PY'
 import sys
-path, body = sys.argv[1], sys.argv[2]
+path, begin, end, body = sys.argv[1:5]
 s = open(path).read()
-a = s.index("<!-- bench:latest:begin -->") + len("<!-- bench:latest:begin -->")
-b = s.index("<!-- bench:latest:end -->")
+a = s.index(begin) + len(begin)
+b = s.index(end)
 open(path, "w").write(s[:a] + "\n" + body.strip() + "\n" + s[b:])
 PY
-log "published $src into bench/latest/ and README.md"
+}
+
+kbegin='<!-- bench:kernel:begin -->'
+kend='<!-- bench:kernel:end -->'
+published=
+if [ -f "$src/summary.csv" ] || [ -f "$src/walinit.csv" ]; then
+	cp "$src"/results.md "$src"/machine.txt "$dst/"
+	[ ! -f "$src/pg-settings.txt" ] || cp "$src/pg-settings.txt" "$dst/"
+	for f in "$src"/*.csv "$src"/*.png; do
+		[ -f "$f" ] || continue
+		case ${f##*/} in kernel*.csv) continue;; esac	# below, with kernel.md
+		cp "$f" "$dst/"
+	done
+	# The report's headings go two levels down inside the README
+	# section, and its plots are referred to from bench/latest/.
+	body=$(sed -e 's/^#/###/' -e 's/](\([a-z_-]*\.png\))/](bench\/latest\/\1)/' "$dst/results.md")
+	if [ -f "$src/kernel.md" ] && grep -qF "$kbegin" "$readme"; then
+		body=$(printf '%s\n' "$body" | sed '/^### Kernel write paths (issue 11)/,$d')
+	fi
+	replace_between "$readme" '<!-- bench:latest:begin -->' '<!-- bench:latest:end -->' "$body"
+	published="results.md and its files"
+fi
+if [ -f "$src/kernel.md" ]; then
+	cp "$src/kernel.md" "$dst/kernel.md"
+	for f in "$src"/kernel*.csv; do
+		[ -f "$f" ] && cp "$f" "$dst/"
+	done
+	cp "$src/machine.txt" "$dst/kernel-machine.txt"
+	# The kernel section's own headings sit under the README's
+	# "### Kernel write paths (issue 11)": its top heading is dropped,
+	# the others go down two levels.
+	body=$(sed -e '/^## Kernel write paths (issue 11)/d' -e 's/^#/##/' "$dst/kernel.md")
+	replace_between "$readme" "$kbegin" "$kend" "$body"
+	published="${published:+$published, }the kernel section (kernel.md)"
+fi
+[ -n "$published" ] || die "$src has neither pgbench/walinit results (summary.csv, walinit.csv) nor kernel results (kernel.md)"
+log "published $src into $dst and $readme: $published"

@@ -18,8 +18,14 @@
 #                        (developer-only setting; not in the default list)
 #   walinit  16 MiB WAL segment creation: FALLOC_FL_WRITE_ZEROES against
 #            writing zeroes, on ext4 and xfs on the NVMe device
-#   kernel   4 KiB random overwrites: write-through, write-through+atomic,
-#            O_DIRECT, buffered+fdatasync, buffered, at QD1 and QD32
+#   kernel   issue 11's figures: write-through against O_DIRECT (4 KiB
+#            random overwrites at io_uring QD32, 16 KiB atomic at QD32, 4
+#            synchronous threads, QD1, CPU per write, a buffered reader's
+#            p99 latency, RWF_DSYNC requests and flushes on a volatile
+#            write cache) and the seeds' costs (O_DSYNC into 64 KiB and 2
+#            MiB folios, 1 KiB overwrites, ext4 against xfs), on xfs and
+#            ext4 (bigalloc for atomic), BENCH_KERNEL_REPEATS rounds
+#            (bench/guest/kernel.sh); about 11 minutes under TCG
 #
 # Options (environment variables, or make variables: make bench BENCH_SCALE=10):
 #   BENCH_CONFIGS    pgbench configurations (default stock,wtsmgr,unsafe)
@@ -78,8 +84,10 @@
 #   BENCH_DEVICE     guest block device for the data (default /dev/nvme0n1)
 #   BENCH_CHECKPOINT_TIMEOUT  (default 30s); BENCH_SHARED_BUFFERS (128MB)
 #   BENCH_WAL_SEGMENTS        segments per walinit run (default 32)
-#   BENCH_KERNEL_SECONDS      seconds per kernel run (default 10)
+#   BENCH_KERNEL_SECONDS      seconds per timed kernel run (default 5)
 #   BENCH_KERNEL_FILE_MB      kernel benchmark file size (default 256)
+#   BENCH_KERNEL_REPEATS      kernel rounds, interleaved (default 3)
+#   BENCH_KERNEL_FOLIO_MB     file of the folio and 1 KiB tests (default 32)
 #   BENCH_OUT        results folder (default bench/results/YYYYmmdd-HHMMSS;
 #                    bench/results/latest points at the last one)
 #   BENCH_NO_BUILD=1 skip the build steps (use what is built)
@@ -136,8 +144,10 @@ DEVICE=${BENCH_DEVICE:-/dev/nvme0n1}
 CKPT=${BENCH_CHECKPOINT_TIMEOUT:-30s}
 SB=${BENCH_SHARED_BUFFERS:-128MB}
 WAL_SEGMENTS=${BENCH_WAL_SEGMENTS:-32}
-KSECS=${BENCH_KERNEL_SECONDS:-10}
+KSECS=${BENCH_KERNEL_SECONDS:-5}
 KMB=${BENCH_KERNEL_FILE_MB:-256}
+KREPEATS=${BENCH_KERNEL_REPEATS:-3}
+KFMB=${BENCH_KERNEL_FOLIO_MB:-32}
 ACCEL=${BENCH_ACCEL:-$(default_accel)}
 stamp=$(date +%Y%m%d-%H%M%S)
 OUTDIR=${BENCH_OUT:-$REPO/bench/results/$stamp}
@@ -171,9 +181,12 @@ for v in CLOUD_MIBS CLOUD_IOPS INSERT_ROWS CPUCAL_SECONDS; do
 done
 [ "$CLOUD_SLOWDOWN" = measured ] || [[ "$CLOUD_SLOWDOWN" =~ ^[0-9]+(\.[0-9]+)?$ && ! "$CLOUD_SLOWDOWN" =~ ^0+(\.0+)?$ ]] ||
 	die "BENCH_CLOUD_SLOWDOWN is 'measured' or a positive number (got '$CLOUD_SLOWDOWN')"
-for v in SCALE DURATION WARMUP CLIENTS JOBS WAL_SEGMENTS KSECS KMB REPEATS INSN_DURATION ICOUNT_SHIFT CKPT_EVERY; do
-	case "${!v}" in ''|*[!0-9]*) die "BENCH_${v/CKPT_EVERY/CHECKPOINT_EVERY} must be a whole number (got '${!v}')";; esac
+for v in SCALE DURATION WARMUP CLIENTS JOBS WAL_SEGMENTS KSECS KMB REPEATS INSN_DURATION ICOUNT_SHIFT CKPT_EVERY KREPEATS KFMB; do
+	case "${!v}" in ''|*[!0-9]*) die "BENCH_$(echo "$v" | sed 's/^CKPT_EVERY$/CHECKPOINT_EVERY/; s/^KSECS$/KERNEL_SECONDS/; s/^KMB$/KERNEL_FILE_MB/; s/^KREPEATS$/KERNEL_REPEATS/; s/^KFMB$/KERNEL_FOLIO_MB/') must be a whole number (got '${!v}')";; esac
 done
+[ "$KREPEATS" -ge 1 ] && [ "$KREPEATS" -le 20 ] || die "BENCH_KERNEL_REPEATS must be from 1 to 20"
+[ "$KSECS" -ge 1 ] && [ "$KMB" -ge 16 ] && [ "$KFMB" -ge 4 ] ||
+	die "BENCH_KERNEL_SECONDS >= 1, BENCH_KERNEL_FILE_MB >= 16, BENCH_KERNEL_FOLIO_MB >= 4"
 [ "$CKPT_EVERY" = 0 ] || [ "$CKPT_EVERY" -ge 5 ] ||
 	die "BENCH_CHECKPOINT_EVERY must be 0 (off) or at least 5 seconds (got $CKPT_EVERY)"
 [ "$SCALE" -ge 1 ] && [ "$DURATION" -ge 10 ] && [ "$CLIENTS" -ge 1 ] && [ "$JOBS" -ge 1 ] ||
@@ -287,12 +300,18 @@ fi
 	[ ${#throttle_args[@]} = 0 ] ||
 		echo "cloud=mibs=$CLOUD_MIBS iops=$CLOUD_IOPS slowdown=$CLOUD_SLOWDOWN host_cpu_tps=${host_cpu_tps:-none} after_copy=1"
 	echo "checkpoint_every=$CKPT_EVERY"
+	[[ ",$BENCH," != *,kernel,* ]] ||
+		echo "kernel_settings=BENCH_KERNEL_REPEATS=$KREPEATS BENCH_KERNEL_SECONDS=$KSECS BENCH_KERNEL_FILE_MB=$KMB BENCH_KERNEL_FOLIO_MB=$KFMB BENCH_DEVICE=$DEVICE"
 } > "$OUTDIR/machine.txt"
 printf '%s\n' "$PG_SETTINGS" > "$OUTDIR/pg-settings.txt"
 
 # A generous limit: template, per configuration warm-up + window + copy,
 # start, pg_waldump; the other sub-benchmarks.
-timeout=$(( 900 + 4 * CPUCAL_SECONDS + REPEATS * ${#profiles[@]} * ${#workloads[@]} * ${#configs[@]} * (DURATION + WARMUP + 300) + 600 + 20 * KSECS ))
+timeout=$(( 900 + 4 * CPUCAL_SECONDS + REPEATS * ${#profiles[@]} * ${#workloads[@]} * ${#configs[@]} * (DURATION + WARMUP + 300) + 600 + KREPEATS * (60 * KSECS + 600) ))
+# The kernel benchmark's RWF_DSYNC rows need a volatile write cache on the
+# NVMe device: asked for explicitly (the guest checks and records it).
+wcache_args=()
+[[ ",$BENCH," != *,kernel,* ]] || wcache_args=(--write-cache on)
 log "== running ${benches[*]} in the guest ($ACCEL); results in $OUTDIR"
 # What else runs on the (shared) host: every 5 s the load average and
 # the number of QEMU processes, ours included; the report says how busy
@@ -314,14 +333,15 @@ if [ $icount_pass = 1 ]; then
 fi
 rc=0
 "$REPO/vm/run.sh" --accel "$ACCEL" --out "$OUTDIR/raw" --timeout "$timeout" \
-	"${insn_args[@]}" "${scratch_args[@]}" "${throttle_args[@]}" -- \
+	"${insn_args[@]}" "${scratch_args[@]}" "${throttle_args[@]}" "${wcache_args[@]}" -- \
 	env BENCH_CONFIGS="$CONFIGS" BENCH_SCALE="$SCALE" BENCH_DURATION="$DURATION" \
 	BENCH_WARMUP="$WARMUP" BENCH_CLIENTS="$CLIENTS" BENCH_JOBS="$JOBS" \
 	BENCH_REPEATS="$REPEATS" BENCH_PROFILES="$PROFILES" \
 	BENCH_WORKLOADS="$WORKLOADS" BENCH_INSERT_ROWS="$INSERT_ROWS" \
 	BENCH_DEVICE="$DEVICE" BENCH_PG_SETTINGS="$PG_SETTINGS" \
 	BENCH_WAL_SEGMENTS="$WAL_SEGMENTS" BENCH_KERNEL_SECONDS="$KSECS" \
-	BENCH_KERNEL_FILE_MB="$KMB" BENCH_INSN="${insn_args:+1}" \
+	BENCH_KERNEL_FILE_MB="$KMB" BENCH_KERNEL_REPEATS="$KREPEATS" \
+	BENCH_KERNEL_FOLIO_MB="$KFMB" BENCH_INSN="${insn_args:+1}" \
 	BENCH_CLOUD_MIBS="$CLOUD_MIBS" BENCH_CLOUD_IOPS="$CLOUD_IOPS" \
 	BENCH_CLOUD_SLOWDOWN="$CLOUD_SLOWDOWN" BENCH_HOST_CPU_TPS="$host_cpu_tps" \
 	BENCH_CPUCAL_SECONDS="$CPUCAL_SECONDS" BENCH_CHECKPOINT_EVERY="$CKPT_EVERY" \

@@ -10,7 +10,8 @@ RESULTS_DIR/machine.txt, and writes into RESULTS_DIR:
   tps_per_second.csv     per-second TPS of every configuration
   checkpoints.csv        checkpoint starts (seconds into the window)
   wal_cumulative.csv     WAL and device bytes since the window's start
-  walinit.csv, kernel.csv  the other sub-benchmarks
+  walinit.csv, kernel.csv  the other sub-benchmarks (kernel-summary.csv: every
+                         cell of the kernel tables; kernel.md: that section alone)
   tps.png, wal.png       plots (gnuplot)
 Only the standard library; gnuplot for the plots.
 """
@@ -1071,11 +1072,316 @@ def walinit_section(results):
     return lines
 
 
-def kernel_section(results):
+# The kernel benchmark (bench/guest/kernel.sh): issue 11's two tables.
+KFS_LABEL = {"xfs": "xfs", "ext4": "ext4", "ext4-bigalloc": "ext4 (bigalloc 16 KiB)"}
+KPATH_LABEL = {"wt": "write-through", "direct": "O_DIRECT", "none": "no writer",
+               "wt+atomic": "write-through + RWF_ATOMIC", "direct+atomic": "O_DIRECT + RWF_ATOMIC",
+               "wt+dsync": "write-through + RWF_DSYNC", "direct+dsync": "O_DIRECT + RWF_DSYNC",
+               "buffered+dsync": "buffered + RWF_DSYNC (stock)", "buffered": "plain buffered"}
+
+
+def kmetric(r, key):
+    """One figure of one kernel run (a results.txt line), or None."""
+    if r.get("status") != "ok":
+        return None
+    w = int(r.get("writes", 0) or 0)
+    try:
+        if key == "iops":
+            return float(r["iops"])
+        if key == "us":
+            return float(r["us_per_write"])
+        if key == "p99":
+            return float(r["read_p99_us"])
+        if key == "p50":
+            return float(r["read_p50_us"])
+        if w == 0:
+            return None
+        if key == "cpu_us":      # guest CPU time (all CPUs) per write
+            return int(r["cpu_busy"]) / int(r["cpu_hz"]) * 1e6 / w
+        if key == "req":
+            return int(r["dev_write_req"]) / w
+        if key == "flush":
+            return int(r["dev_flush"]) / w
+        if key == "bytes":
+            return int(r["dev_write_sectors"]) * SECTOR / w
+    except (KeyError, ValueError, ZeroDivisionError):
+        return None
+    return None
+
+
+class KRuns:
+    """The runs of the kernel benchmark by (fs, test, mode)."""
+
+    def __init__(self, rows):
+        self.by = {}
+        for r in rows:
+            self.by.setdefault((r.get("fs"), r.get("test"), r.get("mode")), []).append(r)
+
+    def has(self, fs, test, mode):
+        return (fs, test, mode) in self.by
+
+    def spread(self, fs, test, mode, key):
+        return spread([kmetric(r, key) for r in self.by.get((fs, test, mode), [])])
+
+    def unsupported(self, fs, test, mode):
+        """'unsupported (reason)' or 'failed (exit N)' when no run of this
+        path has a result."""
+        rs = self.by.get((fs, test, mode), [])
+        if rs and all(r.get("status") != "ok" for r in rs):
+            return f"{rs[0].get('status', 'failed')} ({rs[0].get('reason') or '?'})"
+        return None
+
+    def cell(self, fs, test, mode, key, kind):
+        why = self.unsupported(fs, test, mode)
+        if why:
+            return why
+        return fmt_spread(self.spread(fs, test, mode, key), kind)
+
+
+def kratio_cell(sa, sb, kind="f2"):
+    rv, mark = compare(sa, sb)
+    if rv is None:
+        return "n/a", rv, mark
+    if mark == "differs":
+        return f"{fmt(rv, kind)} (**differs**)", rv, mark
+    return f"{fmt(rv, kind)} ({mark})", rv, mark
+
+
+def kernel_rows(results):
     path = os.path.join(results, "raw", "kernel", "results.txt")
     if not os.path.exists(path):
+        return None
+    rows = []
+    for line in open(path):
+        if not line.strip():
+            continue
+        r = kv_line(line)
+        m = re.search(r"status=(unsupported|failed) \(([^)]*)\)", line)
+        if m:
+            r["status"] = m.group(1)
+            r["reason"] = m.group(2)
+        rows.append(r)
+    return rows
+
+
+# Table 1 (issue 11, "Benchmarks"): (figure, test, key, path, reference,
+# format, goal, file systems).
+KBENCH = [
+    ("io_uring QD32, one file, 4 KiB: IOPS", "qd32", "iops", "wt", "direct", "int", ">= 0.8",
+     ("xfs", "ext4")),
+    ("io_uring QD32, one file, 16 KiB RWF_ATOMIC: IOPS", "atomic", "iops", "wt+atomic",
+     "direct+atomic", "int", ">= 0.8", ("xfs", "ext4-bigalloc")),
+    ("4 threads, synchronous pwritev2, one file: IOPS", "threads4", "iops", "wt", "direct", "int",
+     ">= 0.8", ("xfs", "ext4")),
+    ("QD1 synchronous: IOPS", "qd1", "iops", "wt", "direct", "int", ">= 0.9", ("xfs", "ext4")),
+    ("CPU per write, QD1 (guest CPU µs, all CPUs)", "qd1", "cpu_us", "wt", "direct", "f1",
+     "<= 1.2", ("xfs", "ext4")),
+    ("CPU per write, io_uring QD32 (guest CPU µs, all CPUs)", "qd32", "cpu_us", "wt", "direct",
+     "f1", "<= 1.2", ("xfs", "ext4")),
+    ("buffered reader p99 latency (µs): with a QD1 write-through writer / no writer", "reader",
+     "p99", "wt", "none", "f1", "<= 2", ("xfs", "ext4")),
+]
+
+
+def kernel_section(results, m=None):
+    rows = kernel_rows(results)
+    if rows is None:
         return []
-    rows = [kv_line(l) for l in open(path) if l.strip()]
+    if not any("test" in r for r in rows):
+        return kernel_section_single(results, rows)
+    m = m or {}
+    K = KRuns(rows)
+    dev = {}
+    dp = os.path.join(results, "raw", "kernel", "device.txt")
+    if os.path.exists(dp):
+        dev = dict(l.rstrip("\n").split("=", 1) for l in open(dp) if "=" in l)
+    reps = sorted({int(r["rep"]) for r in rows if r.get("rep", "").isdigit()})
+    n = len(reps)
+    ks = m.get("kernel_settings", "")
+    secs = re.search(r"BENCH_KERNEL_SECONDS=(\d+)", ks)
+    summary = [["table", "figure", "fs", "path", "path_median", "path_min", "path_max", "path_runs",
+                "reference", "ref_median", "ref_min", "ref_max", "ref_runs", "ratio", "difference",
+                "goal"]]
+
+    def srow(table, figure, fs, a, sa, b, sb, rv, mark, goal):
+        def parts(st):
+            return ["", "", "", 0] if st is None else [f"{st[0]:.6g}", f"{st[1]:.6g}", f"{st[2]:.6g}", st[3]]
+        summary.append([table, figure, fs, a] + parts(sa) + [b] + parts(sb) +
+                       ["" if rv is None else f"{rv:.4f}", mark, goal])
+
+    wc = dev.get("write_cache", "?").replace("_", " ")
+    lines = ["## Kernel write paths (issue 11)\n",
+             f"4 KiB random overwrites of a file of written extents unless stated, on the NVMe "
+             f"device (one file system at a time; xfs, ext4 with 4 KiB blocks, ext4 with bigalloc "
+             f"16 KiB clusters for the atomic rows), guest kernel {dev.get('kernel', '?')}. "
+             f"Every pair is measured side by side in the same boot, in {n} round{'s' if n != 1 else ''}, interleaved "
+             f"(fresh file systems each round; the order of the file systems and of the two paths "
+             f"of a pair rotates). Each figure is the **median (lowest-highest)** of the rounds; "
+             f"a ratio is the ratio of the medians, **differs** only when the two ranges do not "
+             f"overlap. " + chance_note(n) +
+             (f"Timed runs last {secs.group(1)} s. " if secs else "") +
+             "Goals are issue 11's, printed for comparison.\n"]
+    lines += ["### Benchmarks\n",
+              "| figure | file system | write-through | reference | ratio | goal |",
+              "|---|---|---|---|---|---|"]
+    for fig, test, key, a, b, kind, goal, fses in KBENCH:
+        for fs in fses:
+            if not (K.has(fs, test, a) or K.has(fs, test, b)):
+                continue
+            sa, sb = K.spread(fs, test, a, key), K.spread(fs, test, b, key)
+            rc, rv, mark = kratio_cell(sa, sb)
+            ref = KPATH_LABEL.get(b, b)
+            lines.append(f"| {fig} | {KFS_LABEL.get(fs, fs)} | {K.cell(fs, test, a, key, kind)} | "
+                         f"{ref}: {K.cell(fs, test, b, key, kind)} | {rc} | {goal} |")
+            srow("benchmarks", fig, fs, a, sa, b, sb, rv, mark, goal)
+    for fs in ("xfs", "ext4"):
+        if not K.has(fs, "dsync", "wt+dsync"):
+            continue
+        cells = []
+        for p in ("wt+dsync", "direct+dsync"):
+            why = K.unsupported(fs, "dsync", p)
+            cells.append(why if why else
+                         f"{fmt_spread(K.spread(fs, 'dsync', p, 'req'), 'f2')} / "
+                         f"{fmt_spread(K.spread(fs, 'dsync', p, 'flush'), 'f2')}")
+            for key in ("req", "flush"):
+                srow("benchmarks", f"RWF_DSYNC overwrite QD1: device {'write requests' if key == 'req' else 'flushes'} per write",
+                     fs, p, K.spread(fs, "dsync", p, key), "", None, None, "",
+                     "1 (FUA)" if key == "req" else "0")
+        lines.append(f"| RWF_DSYNC overwrite, QD1, volatile write cache: device write requests / "
+                     f"flushes per write | {KFS_LABEL[fs]} | {cells[0]} | O_DIRECT + RWF_DSYNC: "
+                     f"{cells[1]} | | 1 (FUA) / 0 |")
+    lines.append("")
+    lines.append(f"Device: write cache **{wc}** (`/sys/block/*/queue/write_cache`), FUA "
+                 f"{'supported' if dev.get('fua') == '1' else 'not supported' if dev.get('fua') == '0' else '?'}, "
+                 f"atomic write unit {dev.get('atomic_write_unit_min_bytes', '?')}-"
+                 f"{dev.get('atomic_write_unit_max_bytes', '?')} bytes; {dev.get('ncpu', '?')} vCPUs. "
+                 "CPU per write is the guest's busy time (all but idle and iowait, every vCPU, "
+                 "`/proc/stat`) over the run divided by the writes: under TCG it is emulated CPU "
+                 "time, so only the ratio means something. The reader reads random 4 KiB blocks of "
+                 "the same file (cached first) through the page cache for the whole run. "
+                 "The RWF_DSYNC row's reference O_DIRECT + RWF_DSYNC shows what a FUA write "
+                 "looks like on this device. Write requests are the device's write I/Os "
+                 "(`/sys/block/*/stat`): an empty write that only carries a cache flush (what "
+                 "fdatasync sends) counts there as well, so a data write followed by a flush "
+                 "shows 2 / 1 and a FUA write 1 / 0.\n")
+    if wc != "write back":
+        lines.append(f"**The device's write cache was '{wc}', not 'write back'**: its flush "
+                     "figures do not show what a volatile cache costs.\n")
+
+    # Table 2: the seeds.
+    lines += ["### The seeds' write-path costs\n",
+              "**Sync writes in large folios** (Wilcox's note): a file cached in folios of 64 KiB "
+              "or 2 MiB (whole-file buffered writes of that size, then fsync; the sizes the page "
+              "cache really holds, from `/proc/self/pagemap` and `/proc/kpageflags`, share of the "
+              "file's bytes), then 4 KiB RWF_DSYNC overwrites at random offsets: device bytes "
+              "written per write, the stock buffered path against write-through. Goal 1.00x "
+              "(4,096 bytes) on both.\n",
+              "| file system | folios asked | folios held (before / after the stock run) | stock O_DSYNC: bytes per write | write-through + RWF_DSYNC: bytes per write | stock / 4096 | write-through / 4096 | goal |",
+              "|---|---|---|---|---|---|---|---|"]
+    frows = [r for r in rows if r.get("test") == "folio"]
+    fafter = {(r.get("fs"), r.get("folio_target_kib"), r.get("mode"), r.get("rep")): r.get("folios_after")
+              for r in rows if r.get("test") == "folio-after"}
+
+    def folio_text(v):
+        if not v or v == "none":
+            return "none cached"
+        if v == "error":
+            return "not read (folios failed)"
+        return ", ".join(f"{int(k) // 1024 if int(k) >= 1024 else int(k)} {'MiB' if int(k) >= 1024 else 'KiB'} {p}%"
+                         for k, p in (x.split(":") for x in v.split(",")))
+    for fs in ("xfs", "ext4"):
+        for tk in ("64", "2048"):
+            sel = [r for r in frows if r.get("fs") == fs and r.get("folio_target_kib") == tk]
+            if not sel:
+                continue
+            st = [r for r in sel if r.get("mode") == "buffered+dsync"]
+            held = sorted({folio_text(r.get("folios_before")) for r in st}) or ["?"]
+            after = sorted({folio_text(fafter.get((fs, tk, "buffered+dsync", r.get("rep")))) for r in st}) or ["?"]
+            sp_s = spread([kmetric(r, "bytes") for r in st])
+            sp_w = spread([kmetric(r, "bytes") for r in sel if r.get("mode") == "wt+dsync"])
+            ws = [r for r in sel if r.get("mode") == "wt+dsync"]
+            wcell = (f"{ws[0].get('status')} ({ws[0].get('reason')})" if ws and all(r.get("status") != "ok" for r in ws)
+                     else fmt_spread(sp_w, "int"))
+            asked = "64 KiB" if tk == "64" else "2 MiB"
+            lines.append(f"| {fs} | {asked} | {' / '.join(['; '.join(held), '; '.join(after)])} | "
+                         f"{fmt_spread(sp_s, 'int')} | {wcell} | "
+                         f"{fmt(None if sp_s is None else sp_s[0] / 4096, 'f2')} | "
+                         f"{fmt(None if sp_w is None else sp_w[0] / 4096, 'f2')} | 1.00 |")
+            srow("seeds", f"O_DSYNC 4 KiB into {asked} folios: device bytes per write", fs,
+                 "buffered+dsync", sp_s, "wt+dsync", sp_w, ratio(sp_s and sp_s[0], sp_w and sp_w[0]),
+                 "", "1.00x of 4096")
+    lines.append("")
+    # 1 KiB overwrites.
+    lines += ["**Small partial writes to large folios** (Jia Zhu's regression): 1 KiB overwrites "
+              "at random 1 KiB offsets of the file cached in 2 MiB folios, for a fixed time: µs per "
+              "call (plain buffered: no sync; write-through: each call waits for the device). Goal: "
+              "no path of ours slower than plain buffered by more than the device round trip it "
+              "adds (here: one QD1 O_DIRECT 4 KiB write on the same file system, median). Under "
+              "TCG every µs is emulated time: compare within the table.\n",
+              "| file system | plain buffered µs/call | write-through µs/call | write-through - buffered | device round trip (QD1 O_DIRECT µs/write) | within the goal |",
+              "|---|---|---|---|---|---|"]
+    for fs in ("xfs", "ext4"):
+        if not K.has(fs, "u1k", "buffered"):
+            continue
+        sb = K.spread(fs, "u1k", "buffered", "us")
+        sw = K.spread(fs, "u1k", "wt", "us")
+        rt = K.spread(fs, "qd1", "direct", "us")
+        diff = None if sb is None or sw is None else sw[0] - sb[0]
+        within = "n/a" if diff is None or rt is None else ("yes" if diff <= rt[0] else "**no**")
+        lines.append(f"| {fs} | {K.cell(fs, 'u1k', 'buffered', 'us', 'f2')} | "
+                     f"{K.cell(fs, 'u1k', 'wt', 'us', 'f2')} | {fmt(diff, 'f2')} | "
+                     f"{fmt_spread(rt, 'f1')} | {within} |")
+        srow("seeds", "1 KiB overwrite of a cached file: µs per call", fs, "wt", sw, "buffered", sb,
+             ratio(sw and sw[0], sb and sb[0]), compare(sw, sb)[1], "wt - buffered <= QD1 O_DIRECT round trip")
+    lines.append("")
+    # ext4 against xfs.
+    lines += ["**ext4's 4 KiB direct-path cost** (Krisman): ext4 / xfs IOPS, the same runs as the "
+              "table above. Goal: ext4 write-through >= 0.9x xfs write-through.\n",
+              "| write path | queue | ext4 IOPS | xfs IOPS | ext4 / xfs | goal |",
+              "|---|---|---|---|---|---|"]
+    for p, test, q in (("direct", "qd1", "QD1"), ("direct", "qd32", "io_uring QD32"),
+                       ("wt", "qd1", "QD1"), ("wt", "qd32", "io_uring QD32")):
+        if not (K.has("ext4", test, p) and K.has("xfs", test, p)):
+            continue
+        se, sx = K.spread("ext4", test, p, "iops"), K.spread("xfs", test, p, "iops")
+        rc, rv, mark = kratio_cell(se, sx)
+        goal = ">= 0.9" if p == "wt" else ""
+        lines.append(f"| {KPATH_LABEL[p]} | {q} | {K.cell('ext4', test, p, 'iops', 'int')} | "
+                     f"{K.cell('xfs', test, p, 'iops', 'int')} | {rc} | {goal} |")
+        srow("seeds", f"ext4 / xfs IOPS, {KPATH_LABEL[p]}, {q}", "ext4/xfs", "ext4", se, "xfs", sx,
+             rv, mark, goal)
+    lines.append("")
+    lines.append("Every run: `kernel.csv` (one line per run and round); every cell: "
+                 "`kernel-summary.csv`.\n")
+
+    out = [["rep", "fs", "test", "mode", "qd", "threads", "bs", "status", "writes", "seconds",
+            "iops", "us_per_write", "cpu_us_per_write", "dev_write_req_per_write",
+            "dev_bytes_per_write", "dev_flush_per_write", "read_p50_us", "read_p99_us",
+            "folio_target_kib", "folios_before"]]
+    for r in rows:
+        if r.get("test") == "folio-after":
+            continue
+
+        def g(key, f):
+            v = kmetric(r, key)
+            return "" if v is None else f.format(v)
+        out.append([r.get("rep", ""), r.get("fs", ""), r.get("test", ""), r.get("mode", ""),
+                    r.get("qd", ""), r.get("threads", ""), r.get("bs", ""),
+                    r.get("status", "") + (f" ({r['reason']})" if r.get("reason") else ""),
+                    r.get("writes", ""), r.get("seconds", ""), r.get("iops", ""),
+                    r.get("us_per_write", ""), g("cpu_us", "{:.2f}"), g("req", "{:.4f}"),
+                    g("bytes", "{:.1f}"), g("flush", "{:.4f}"), r.get("read_p50_us", ""),
+                    r.get("read_p99_us", ""), r.get("folio_target_kib", ""),
+                    r.get("folios_before", "")])
+    with open(os.path.join(results, "kernel.csv"), "w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(out)
+    with open(os.path.join(results, "kernel-summary.csv"), "w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(summary)
+    return lines
+
+
+def kernel_section_single(results, rows):
+    """The older kernel benchmark (one run per path and queue depth)."""
     for r in rows:
         r.setdefault("fs", "xfs")      # runs before the ext4 column existed
     names = {"wt": "write-through (RWF_WRITETHROUGH)", "wt-atomic": "write-through + RWF_ATOMIC",
@@ -1170,7 +1476,13 @@ def main():
             lines += pgbench_section(results, m, settings, lines, profile, wl)
     lines += projection_section(m)
     lines += walinit_section(results)
-    lines += kernel_section(results)
+    klines = kernel_section(results, m)
+    lines += klines
+    if klines:
+        # The kernel section alone, with the run's header: what
+        # bench/publish.sh publishes for a kernel-only run.
+        with open(os.path.join(results, "kernel.md"), "w") as f:
+            f.write("\n".join(lines[1:4 if hl else 3] + klines) + "\n")
     with open(os.path.join(results, "results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
 

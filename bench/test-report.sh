@@ -7,7 +7,10 @@
 #     icount pass with instructions per transaction and per data page
 #     written, the cloud profile with its throttle set after the copy,
 #     the measured slowdown and the device against the cap, the goal of
-#     5 checkpoint cycles, the capacity model, the other workloads);
+#     5 checkpoint cycles, the capacity model, the other workloads; the
+#     kernel benchmark's two tables of issue 11, with repeats);
+#   - bench/publish.sh publishes a kernel-only run without touching the
+#     pgbench files and README part, and the other way round;
 #   - bench/bench.sh refuses bad options with a clear message, before
 #     building or booting anything, and leaves no results folder.
 # No timing is asserted.  Prints "N passed, N failed"; exit 0 when all
@@ -363,6 +366,154 @@ for f in tps-insert.png tps-select.png tps-select-cloud.png runs-insert.csv; do
 	[ -s "$W/$f" ] && ok "$f written" || notok "$f written"
 done
 
+# The kernel benchmark (raw/kernel/results.txt of bench/guest/kernel.sh):
+# three rounds of known figures.
+#   xfs qd32: wt 100/110/120 IOPS, direct 1000/1100/1200: 0.10, differs
+#   ext4 qd32: wt 500/600/700, direct 550/650/750: 0.92, overlap
+#   xfs atomic: 200/210/220 against 400/420/440: 0.50; ext4-bigalloc:
+#     O_DIRECT + RWF_ATOMIC refused (unsupported)
+#   qd1: 1000 writes a run, wt 50 ticks of busy CPU at 100 Hz (500 µs per
+#     write), direct 40 (400 µs): 1.25; wt 200 IOPS, direct 250 (ext4/xfs 1.00)
+#   reader p99: no writer 10/11/12 µs, write-through writer 100/110/120: 10.00
+#   dsync: wt 100 writes, 100 requests, 100 flushes; direct 100, 100, 0
+#   folio: xfs 64 KiB folios: stock 4096 bytes per write, 2 MiB: 65536
+#     (16.00x); write-through 4096
+#   u1k: buffered 2.5 µs, wt 300 µs; QD1 O_DIRECT 250 µs a write: 297.5 > 250
+K=$T/kernel
+mkdir -p "$K/raw/kernel"
+printf 'date=2026-01-01 00:00:00 UTC\ncommand=make bench BENCH=kernel\ncommit=abc1234\naccel=tcg\nkernel_settings=BENCH_KERNEL_REPEATS=3 BENCH_KERNEL_SECONDS=5\n' > "$K/machine.txt"
+printf 'kernel=7.3.4-test\nwrite_cache=write_back\nfua=1\natomic_write_unit_min_bytes=4096\natomic_write_unit_max_bytes=65536\nncpu=2\n' \
+	> "$K/raw/kernel/device.txt"
+kl() {	# kl REP FS TEST MODE IOPS [KEY=VALUE...]: one run of 1000 writes
+	local rep=$1 fs=$2 test=$3 mode=$4 iops=$5
+	shift 5
+	echo "rep=$rep fs=$fs test=$test mode=$mode qd=1 threads=1 bs=4096 status=ok writes=1000 seconds=5.000 iops=$iops us_per_write=250.0 cpu_busy=10 cpu_sys=5 cpu_hz=100 ncpu=2 ru_us=1 dev_write_req=1000 dev_write_sectors=8000 dev_flush=0 $*"
+}
+for k in 1 2 3; do
+	{
+		kl $k xfs qd32 wt $((90 + 10 * k))
+		kl $k xfs qd32 direct $((900 + 100 * k))
+		kl $k ext4 qd32 wt $((400 + 100 * k))
+		kl $k ext4 qd32 direct $((450 + 100 * k))
+		kl $k xfs atomic wt+atomic $((190 + 10 * k))
+		kl $k xfs atomic direct+atomic $((380 + 20 * k))
+		kl $k ext4-bigalloc atomic wt+atomic 300
+		echo "rep=$k fs=ext4-bigalloc test=atomic mode=direct+atomic status=unsupported (Invalid argument) dev_write_req=0 dev_write_sectors=0 dev_flush=0"
+		for fs in xfs ext4; do
+			kl $k $fs threads4 wt 300
+			kl $k $fs threads4 direct 600
+			kl $k $fs qd1 wt 200 | sed 's/cpu_busy=10 /cpu_busy=50 /'
+			kl $k $fs qd1 direct 250 | sed 's/cpu_busy=10 /cpu_busy=40 /'
+			kl $k $fs reader none 0 "reads=100 read_p50_us=1.00 read_p99_us=$((9 + k)).00 read_max_us=50"
+			kl $k $fs reader wt 200 "reads=100 read_p50_us=2.00 read_p99_us=$((90 + 10 * k)).00 read_max_us=500"
+			kl $k $fs dsync wt+dsync 100 | sed 's/writes=1000 /writes=100 /; s/dev_write_req=1000 dev_write_sectors=8000 dev_flush=0/dev_write_req=100 dev_write_sectors=800 dev_flush=100/'
+			kl $k $fs dsync direct+dsync 100 | sed 's/writes=1000 /writes=100 /; s/dev_write_req=1000 dev_write_sectors=8000/dev_write_req=100 dev_write_sectors=800/'
+			kl $k $fs dsync buffered+dsync 100
+			for tk in 64 2048; do
+				sectors=$([ $fs = xfs ] && [ $tk = 2048 ] && echo 128000 || echo 8000)
+				kl $k $fs folio buffered+dsync 100 "folio_target_kib=$tk folios_before=$tk:100.0" | sed "s/dev_write_sectors=8000/dev_write_sectors=$sectors/"
+				echo "rep=$k fs=$fs test=folio-after mode=buffered+dsync folio_target_kib=$tk folios_after=$tk:90.0,4:10.0"
+				kl $k $fs folio wt+dsync 100 "folio_target_kib=$tk folios_before=$tk:100.0"
+			done
+			kl $k $fs u1k buffered 400000 | sed 's/us_per_write=250.0/us_per_write=2.5/'
+			kl $k $fs u1k wt 3333 | sed 's/us_per_write=250.0/us_per_write=300.0/'
+		done
+	} >> "$K/raw/kernel/results.txt"
+done
+out=$(python3 "$REPO/bench/report.py" "$K" 2>&1) && ok "report.py runs on the kernel benchmark" ||
+	notok "report.py runs on the kernel benchmark" "$out"
+kmd() {	# kmd DESCRIPTION FIXED-STRING: a line of results.md
+	grep -qF -- "$2" "$K/results.md" && ok "$1" || notok "$1" "no line with: $2"
+}
+kmd "kernel: QD32 ratio of the medians, ranges apart" \
+	'| io_uring QD32, one file, 4 KiB: IOPS | xfs | 110 (100-120) | O_DIRECT: 1,100 (1,000-1,200) | 0.10 (**differs**) | >= 0.8 |'
+kmd "kernel: overlapping ranges are no difference" \
+	'| io_uring QD32, one file, 4 KiB: IOPS | ext4 | 600 (500-700) | O_DIRECT: 650 (550-750) | 0.92 (overlap) | >= 0.8 |'
+kmd "kernel: atomic rows on xfs" \
+	'| io_uring QD32, one file, 16 KiB RWF_ATOMIC: IOPS | xfs | 210 (200-220) | O_DIRECT + RWF_ATOMIC: 420 (400-440) | 0.50 (**differs**) | >= 0.8 |'
+kmd "kernel: a refused path is unsupported, with no ratio" \
+	'| ext4 (bigalloc 16 KiB) | 300 | O_DIRECT + RWF_ATOMIC: unsupported (Invalid argument) | n/a | >= 0.8 |'
+kmd "kernel: 4 threads, identical runs: one value, ranges apart" \
+	'| 4 threads, synchronous pwritev2, one file: IOPS | xfs | 300 | O_DIRECT: 600 | 0.50 (**differs**) | >= 0.8 |'
+kmd "kernel: CPU per write = busy ticks / Hz / writes" \
+	'| CPU per write, QD1 (guest CPU µs, all CPUs) | xfs | 500.0 | O_DIRECT: 400.0 | 1.25 (**differs**) | <= 1.2 |'
+kmd "kernel: the reader's p99 with a writer against none" \
+	'| xfs | 110.0 (100.0-120.0) | no writer: 11.0 (10.0-12.0) | 10.00 (**differs**) | <= 2 |'
+kmd "kernel: RWF_DSYNC requests and flushes per write" \
+	'| RWF_DSYNC overwrite, QD1, volatile write cache: device write requests / flushes per write | xfs | 1.00 / 1.00 | O_DIRECT + RWF_DSYNC: 1.00 / 0.00 | | 1 (FUA) / 0 |'
+kmd "kernel: the device's write cache is reported" 'Device: write cache **write back**'
+grep -q "not 'write back'" "$K/results.md" && notok "kernel: no write-cache warning with write back" ||
+	ok "kernel: no write-cache warning with write back"
+kmd "kernel: folios held before and after, bytes per write, x of 4096" \
+	'| xfs | 2 MiB | 2 MiB 100.0% / 2 MiB 90.0%, 4 KiB 10.0% | 65,536 | 4,096 | 16.00 | 1.00 | 1.00 |'
+kmd "kernel: 64 KiB folios" '| ext4 | 64 KiB | 64 KiB 100.0% / 64 KiB 90.0%, 4 KiB 10.0% | 4,096 | 4,096 | 1.00 | 1.00 | 1.00 |'
+kmd "kernel: 1 KiB overwrites against the device round trip" \
+	'| xfs | 2.50 | 300.00 | 297.50 | 250.0 | **no** |'
+kmd "kernel: ext4 / xfs for write-through" \
+	'| write-through | io_uring QD32 | 600 (500-700) | 110 (100-120) | 5.45 (**differs**) | >= 0.9 |'
+kmd "kernel: ext4 / xfs for O_DIRECT at QD1 (no goal)" '| O_DIRECT | QD1 | 250 | 250 | 1.00 (overlap) |  |'
+kmd "kernel: 3 rounds, chance note" 'With 3 runs a side, two configurations that do not differ at all still get ranges apart by chance once in 10 comparisons.'
+check "kernel.csv: one line per run (folio-after lines apart) and a header" \
+	$(( 1 + $(grep -vc 'test=folio-after' "$K/raw/kernel/results.txt") )) "$(wc -l < "$K/kernel.csv")"
+check "kernel.csv: CPU µs per write of a run" 500.00 \
+	"$(awk -F, '$2 == "xfs" && $3 == "qd1" && $4 == "wt" {print $13; exit}' "$K/kernel.csv")"
+check "kernel-summary.csv: the QD32 ratio and its mark" "0.1000,differs" \
+	"$(python3 - "$K/kernel-summary.csv" <<'PY'
+import csv, sys
+for r in csv.DictReader(open(sys.argv[1])):
+    if r["table"] == "benchmarks" and r["fs"] == "xfs" and r["figure"].startswith("io_uring QD32, one file, 4 KiB"):
+        print(r["ratio"] + "," + r["difference"])
+PY
+)"
+[ -s "$K/kernel.md" ] && grep -q '^## Kernel write paths (issue 11)' "$K/kernel.md" && grep -q '^Command: `make bench BENCH=kernel`' "$K/kernel.md" &&
+	ok "kernel.md: the command and the kernel section alone" || notok "kernel.md: the command and the kernel section alone"
+grep -q '^## .*pgbench\|^## WAL segment' "$K/results.md" && notok "kernel only: no other sections" ||
+	ok "kernel only: no other sections"
+# A run that failed (wbench exit 2) is shown as failed, not as a figure.
+K2=$T/kernel-failed
+cp -a "$K" "$K2"
+sed -i '/fs=ext4 test=threads4 mode=wt /c\rep=1 fs=ext4 test=threads4 mode=wt status=failed (exit 2) dev_write_req=0 dev_write_sectors=0 dev_flush=0' "$K2/raw/kernel/results.txt"
+python3 "$REPO/bench/report.py" "$K2" >/dev/null 2>&1
+grep -qF '| 4 threads, synchronous pwritev2, one file: IOPS | ext4 | failed (exit 2) | O_DIRECT: 600 | n/a |' "$K2/results.md" &&
+	ok "kernel: a failed path says failed" || notok "kernel: a failed path says failed" "$(grep '4 threads.*ext4' "$K2/results.md")"
+# Without a volatile write cache the report says the flush figures mean nothing.
+sed -i 's/^write_cache=.*/write_cache=write_through/' "$K/raw/kernel/device.txt"
+python3 "$REPO/bench/report.py" "$K" >/dev/null 2>&1
+kmd "kernel: a write-through device cache is called out" "**The device's write cache was 'write through', not 'write back'**"
+
+# bench/publish.sh: a kernel-only run replaces only the kernel files and
+# the README's kernel part; a pgbench run then leaves those alone.
+P=$T/publish
+mkdir -p "$P/latest"
+echo "old pgbench report" > "$P/latest/results.md"
+echo "old,summary" > "$P/latest/summary.csv"
+printf '%s\n' "# Title" "<!-- bench:latest:begin -->" "old pgbench table" "<!-- bench:latest:end -->" \
+	"### Kernel write paths (issue 11)" "<!-- bench:kernel:begin -->" "old kernel table" "<!-- bench:kernel:end -->" "tail" > "$P/README.md"
+out=$(BENCH_LATEST="$P/latest" BENCH_README="$P/README.md" "$REPO/bench/publish.sh" "$K" 2>&1) &&
+	ok "publish.sh publishes a kernel-only run" || notok "publish.sh publishes a kernel-only run" "$out"
+check "publish (kernel): the pgbench report is kept" "old pgbench report" "$(cat "$P/latest/results.md")"
+check "publish (kernel): the pgbench CSV is kept" "old,summary" "$(cat "$P/latest/summary.csv")"
+for f in kernel.md kernel.csv kernel-summary.csv kernel-machine.txt; do
+	[ -s "$P/latest/$f" ] && ok "publish (kernel): $f" || notok "publish (kernel): $f"
+done
+grep -qx 'old pgbench table' "$P/README.md" && ok "publish (kernel): the README's pgbench part is kept" ||
+	notok "publish (kernel): the README's pgbench part is kept"
+grep -q 'old kernel table' "$P/README.md" && notok "publish (kernel): the README's kernel part is replaced" ||
+	ok "publish (kernel): the README's kernel part is replaced"
+check "publish (kernel): its headings under the README's subsection" "#### Benchmarks" \
+	"$(sed -n '/bench:kernel:begin/,/bench:kernel:end/p' "$P/README.md" | grep -m1 '^#')"
+check "publish (kernel): the table lands between the markers" 1 \
+	"$(sed -n '/bench:kernel:begin/,/bench:kernel:end/p' "$P/README.md" | grep -c '^| io_uring QD32, one file, 4 KiB: IOPS | xfs |')"
+out=$(BENCH_LATEST="$P/latest" BENCH_README="$P/README.md" "$REPO/bench/publish.sh" "$C2" 2>&1) &&
+	ok "publish.sh publishes a pgbench run" || notok "publish.sh publishes a pgbench run" "$out"
+[ -s "$P/latest/kernel.md" ] && [ -s "$P/latest/kernel-summary.csv" ] &&
+	ok "publish (pgbench): the kernel files are kept" || notok "publish (pgbench): the kernel files are kept"
+grep -q '^| io_uring QD32, one file, 4 KiB: IOPS | xfs |' "$P/README.md" &&
+	ok "publish (pgbench): the README's kernel part is kept" || notok "publish (pgbench): the README's kernel part is kept"
+grep -q '^### wtsmgr benchmark' "$P/README.md" && ok "publish (pgbench): its report in the README" ||
+	notok "publish (pgbench): its report in the README"
+check "publish (pgbench): its summary.csv replaces the old one" 1 "$(grep -c 'TPS (pgbench' "$P/latest/summary.csv")"
+
 # bench.sh: bad options are refused before anything happens.
 bad() {	# bad DESCRIPTION PATTERN VAR=VALUE...
 	local desc=$1 pat=$2 out rc=0
@@ -386,6 +537,8 @@ bad "unknown workload" "unknown workload 'tpcc'" BENCH_WORKLOADS=tpcb,tpcc
 bad "zero slowdown" "BENCH_CLOUD_SLOWDOWN is 'measured' or a positive number" BENCH_CLOUD_SLOWDOWN=0
 bad "slowdown neither measured nor a number" "BENCH_CLOUD_SLOWDOWN is 'measured' or a positive number" BENCH_CLOUD_SLOWDOWN=fast
 bad "checkpoint pace not a number" "BENCH_CHECKPOINT_EVERY must be a whole number" BENCH_CHECKPOINT_EVERY=often
+bad "kernel repeats zero" "BENCH_KERNEL_REPEATS must be from 1 to 20" BENCH_KERNEL_REPEATS=0
+bad "kernel seconds not a number" "BENCH_KERNEL_SECONDS must be a whole number" BENCH_KERNEL_SECONDS=long
 bad "checkpoint pace too short" "BENCH_CHECKPOINT_EVERY must be 0 (off) or at least 5" BENCH_CHECKPOINT_EVERY=2
 # Good values pass every option check: bench.sh then stops at the
 # results folder that already holds results, or, not as root, just

@@ -45,6 +45,9 @@
  *                               hole succeeds on a file system with room
  *                               for it once but not twice, as a buffered
  *                               write and fsync do (no double reservation)
+ *   wt nearquota FILE           xfs with project quotas: the same, against
+ *                               a block hard limit (EDQUOT instead of
+ *                               ENOSPC)
  *   wt inline FILE              ext4 with inline_data: a new file takes
  *                               write-through writes; a file with inline
  *                               data refuses them and keeps its mtime
@@ -67,6 +70,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/dqblk_xfs.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <liburing.h>
@@ -77,7 +81,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/quota.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1748,6 +1754,112 @@ static int cmd_nearfull(const char *path)
 	return failures ? 1 : 0;
 }
 
+/*
+ * wt nearquota FILE: xfs mounted with prjquota, review M1 ("ENOSPC and
+ * EDQUOT near the limit").  As nearfull, against a quota instead of free
+ * space: FILE gets project 42 (not 0, whose limits xfs never enforces, so
+ * root is limited too), and before each write the project's block hard
+ * limit is set to what it uses plus 1.5 times the write: room for the
+ * write's blocks once, not twice.  A plain buffered write and fsync of the
+ * range succeed; an atomic write-through write must too; a plain
+ * write-through write is tried last and only reported.
+ */
+#define NEARQUOTA_PROJID 42
+
+static int xfs_prj_quotactl(int fd, int cmd, struct fs_disk_quota *d)
+{
+	return syscall(SYS_quotactl_fd, fd, QCMD(cmd, PRJQUOTA), NEARQUOTA_PROJID, d);
+}
+
+/* Limit the project to its use plus @room bytes; returns the room in blocks. */
+static unsigned long long nearquota_room(int fd, size_t room)
+{
+	struct fs_disk_quota used, limit;
+
+	memset(&used, 0, sizeof(used));
+	if (syncfs(fd) || xfs_prj_quotactl(fd, Q_XGETQUOTA, &used))
+		die("Q_XGETQUOTA (is the file system mounted with prjquota?)");
+	memset(&limit, 0, sizeof(limit));
+	limit.d_version = FS_DQUOT_VERSION;
+	limit.d_id = NEARQUOTA_PROJID;
+	limit.d_flags = FS_PROJ_QUOTA;
+	limit.d_fieldmask = FS_DQ_BHARD;
+	/* in 512-byte units */
+	limit.d_blk_hardlimit = used.d_bcount + room / 512;
+	if (xfs_prj_quotactl(fd, Q_XSETQLIM, &limit))
+		die("Q_XSETQLIM");
+	return room / 4096;
+}
+
+static int cmd_nearquota(const char *path)
+{
+	unsigned char *buf;
+	int fd = open_file(path);
+	wtsmgr_atomic_limits lim;
+	struct fsxattr fsx;
+	size_t alen = 0, room;
+	unsigned long long blocks;
+	ssize_t r;
+
+	if (wtsmgr_atomic_limits_fd(fd, &lim))
+		die("statx");
+	for (size_t l = lim.unit_min; l && l <= lim.unit_max && l <= 131072; l *= 2)
+		alen = l;
+	if (alen < 8192) {
+		printf("nearquota: no multi-block atomic writes here (unit_max %u)\n", lim.unit_max);
+		return 2;
+	}
+	if (ioctl(fd, FS_IOC_FSGETXATTR, &fsx))
+		die("FS_IOC_FSGETXATTR");
+	fsx.fsx_projid = NEARQUOTA_PROJID;
+	if (ioctl(fd, FS_IOC_FSSETXATTR, &fsx))
+		die("FS_IOC_FSSETXATTR (project id)");
+	buf = xaligned(alen);
+	/* the write goes into [alen, 2 * alen), a hole inside the size */
+	if (ftruncate(fd, 4 * alen) || fsync(fd))
+		die("ftruncate");
+	room = alen + alen / 2;
+
+	blocks = nearquota_room(fd, room);
+	fill(buf, alen, alen, 1);
+	if (pwrite(fd, buf, alen, alen) != (ssize_t)alen || fsync(fd)) {
+		printf("nearquota: a plain buffered write and fsync of %zu bytes fail with room for %llu blocks: %s; nothing to compare with\n",
+		       alen, blocks, strerror(errno));
+		return 2;
+	}
+	printf("ok: a buffered write and fsync of %zu bytes into a hole succeed with room for %llu blocks under the quota\n",
+	       alen, blocks);
+	nearfull_undo(fd, alen, alen);
+
+	blocks = nearquota_room(fd, room);
+	fill(buf, alen, alen, 2);
+	r = wt_write(fd, buf, alen, alen, RWF_WRITETHROUGH | RWF_ATOMIC);
+	if (r != (ssize_t)alen) {
+		fail("an atomic write-through write of %zu bytes into a hole fails with room for %llu blocks under the quota: %s (the quota is charged twice)",
+		     alen, blocks, r < 0 ? strerror(errno) : "short write");
+	} else {
+		printf("ok: an atomic write-through write of %zu bytes into a hole succeeds with room for %llu blocks under the quota\n",
+		       alen, blocks);
+		drop_caches(fd);
+		expect_content(fd, alen, alen, 2,
+			       "after a cache drop the device holds the atomic write");
+	}
+	nearfull_undo(fd, alen, alen);
+
+	blocks = nearquota_room(fd, room);
+	fill(buf, alen, alen, 3);
+	r = wt_write(fd, buf, alen, alen, RWF_WRITETHROUGH);
+	printf("note: a plain write-through write of %zu bytes into a hole, with room for %llu blocks under the quota, %s%s\n",
+	       alen, blocks, r == (ssize_t)alen ? "succeeds" : "fails: ",
+	       r == (ssize_t)alen ? "" : strerror(errno));
+	if (fsync(fd))
+		printf("note: fsync after it: %s\n", strerror(errno));
+	close(fd);
+	free(buf);
+	printf("nearquota: %d failure(s)\n", failures);
+	return failures ? 1 : 0;
+}
+
 struct jstress {
 	int fd, ofd;
 	unsigned int seed;
@@ -2223,8 +2335,10 @@ int main(int argc, char **argv)
 		return cmd_delalloc(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "nearfull"))
 		return cmd_nearfull(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "nearquota"))
+		return cmd_nearquota(argv[2]);
 	if (argc == 5 && !strcmp(argv[1], "c2order"))
 		return cmd_c2order(argv[2], argv[3], argv[4]);
-	fprintf(stderr, "usage: wt readback|granularity|errors|uring|atomic|misc|ioerr|lost|fsyncerr|eofzero FILE ARG, wt cowenospc|inline|atomichang|delalloc|nearfull FILE, wt c2order FILE DMDEV copy|convert\n");
+	fprintf(stderr, "usage: wt readback|granularity|errors|uring|atomic|misc|ioerr|lost|fsyncerr|eofzero FILE ARG, wt cowenospc|inline|atomichang|delalloc|nearfull|nearquota FILE, wt c2order FILE DMDEV copy|convert\n");
 	return 2;
 }

@@ -108,6 +108,11 @@ if [ "$WT_ONLY" = m1 ]; then
 			$WT delalloc $MNT/delalloc
 		check "xfs/nvme0n1: an atomic write into a hole needs its space once, not twice" \
 			$WT nearfull $MNT/nearfull
+		umount $MNT
+		check "mount xfs with project quotas" \
+			mount -t xfs -o prjquota /dev/nvme0n1 $MNT &&
+			check "xfs/nvme0n1: an atomic write into a hole is charged to the quota once, not twice" \
+				$WT nearquota $MNT/nearquota
 		check "umount xfs" umount $MNT
 	fi
 	finish
@@ -176,6 +181,11 @@ for dev in nvme0n1 $sd; do
 				$WT delalloc $MNT/delalloc
 			check "$fs/$dev: an atomic write into a hole needs its space once, not twice" \
 				$WT nearfull $MNT/nearfull
+			umount $MNT
+			check "mount xfs with project quotas" \
+				mount -t xfs -o prjquota /dev/$dev $MNT &&
+				check "$fs/$dev: an atomic write into a hole is charged to the quota once, not twice" \
+					$WT nearquota $MNT/nearquota
 		fi
 		umount $MNT
 	done

@@ -8,6 +8,11 @@
 #     report goes between the "bench:latest" markers, with the plots'
 #     paths adjusted (without the kernel section when the README has
 #     "bench:kernel" markers for it);
+#   - a run of other workloads only (BENCH_WORKLOADS without tpcb: a
+#     summary-WORKLOAD.csv but no summary.csv): results.md as
+#     workloads.md, machine.txt as workloads-machine.txt, its CSV files
+#     and plots (named after their workload); its report goes between
+#     the "bench:workloads" markers;
 #   - a run with kernel results (kernel.md): kernel.md, kernel.csv,
 #     kernel-summary.csv and its machine.txt as kernel-machine.txt; the
 #     kernel section goes between the "bench:kernel" markers.
@@ -61,6 +66,20 @@ if [ -f "$src/summary.csv" ] || [ -f "$src/walinit.csv" ]; then
 	replace_between "$readme" '<!-- bench:latest:begin -->' '<!-- bench:latest:end -->' "$body"
 	published="results.md and its files"
 fi
+if [ -z "$published" ] && compgen -G "$src/summary-*.csv" >/dev/null &&
+   ! compgen -G "$src/summary-cloud.csv" >/dev/null; then
+	cp "$src/results.md" "$dst/workloads.md"
+	cp "$src/machine.txt" "$dst/workloads-machine.txt"
+	for f in "$src"/*.csv "$src"/*.png; do
+		[ -f "$f" ] && cp "$f" "$dst/"
+	done
+	# Below the README's "### Other workloads" heading: the report's
+	# title is dropped, the other headings go down two levels.
+	body=$(sed -e '1{/^# /d}' -e 's/^#/###/' \
+		-e 's/](\([a-z_-]*\.png\))/](bench\/latest\/\1)/' "$dst/workloads.md")
+	replace_between "$readme" '<!-- bench:workloads:begin -->' '<!-- bench:workloads:end -->' "$body"
+	published="the other workloads (workloads.md)"
+fi
 if [ -f "$src/kernel.md" ]; then
 	cp "$src/kernel.md" "$dst/kernel.md"
 	for f in "$src"/kernel*.csv; do
@@ -74,5 +93,5 @@ if [ -f "$src/kernel.md" ]; then
 	replace_between "$readme" "$kbegin" "$kend" "$body"
 	published="${published:+$published, }the kernel section (kernel.md)"
 fi
-[ -n "$published" ] || die "$src has neither pgbench/walinit results (summary.csv, walinit.csv) nor kernel results (kernel.md)"
+[ -n "$published" ] || die "$src has neither pgbench/walinit results (summary.csv, summary-WORKLOAD.csv, walinit.csv) nor kernel results (kernel.md)"
 log "published $src into $dst and $readme: $published"

@@ -514,6 +514,29 @@ grep -q '^### wtsmgr benchmark' "$P/README.md" && ok "publish (pgbench): its rep
 	notok "publish (pgbench): its report in the README"
 check "publish (pgbench): its summary.csv replaces the old one" 1 "$(grep -c 'TPS (pgbench' "$P/latest/summary.csv")"
 
+# A run of the other workloads only (no tpcb, so no summary.csv): its
+# report goes between its own markers, as workloads.md, and the pgbench
+# and kernel files stay.
+W2=$T/workloads-only
+cp -a "$W" "$W2"
+rm -rf "$W2"/*.csv "$W2"/*.png "$W2/results.md" "$W2/raw/pgbench" "$W2/raw/pgbench-cloud"
+sed -i 's/BENCH_WORKLOADS=tpcb,insert,select/BENCH_WORKLOADS=insert,select/' "$W2/machine.txt"
+out=$(python3 "$REPO/bench/report.py" "$W2" 2>&1) && [ ! -e "$W2/summary.csv" ] && [ -s "$W2/summary-insert.csv" ] &&
+	ok "report.py runs with the other workloads only" || notok "report.py runs with the other workloads only" "$out"
+printf '%s\n' "<!-- bench:workloads:begin -->" "old workloads table" "<!-- bench:workloads:end -->" >> "$P/README.md"
+out=$(BENCH_LATEST="$P/latest" BENCH_README="$P/README.md" "$REPO/bench/publish.sh" "$W2" 2>&1) &&
+	ok "publish.sh publishes a run of the other workloads" || notok "publish.sh publishes a run of the other workloads" "$out"
+check "publish (workloads): its report in the README, between its markers" 1 \
+	"$(sed -n '/bench:workloads:begin/,/bench:workloads:end/p' "$P/README.md" | grep -c '^#### Random-key B-tree inserts')"
+grep -q 'old workloads table' "$P/README.md" && notok "publish (workloads): the old table is replaced" ||
+	ok "publish (workloads): the old table is replaced"
+grep -q '^### wtsmgr benchmark' "$P/README.md" && [ -s "$P/latest/kernel.md" ] &&
+	check "publish (workloads): the pgbench report is kept" 1 "$(grep -c 'TPS (pgbench' "$P/latest/summary.csv")" ||
+	notok "publish (workloads): the pgbench and kernel parts are kept"
+for f in workloads.md workloads-machine.txt summary-insert.csv tps-insert.png; do
+	[ -s "$P/latest/$f" ] && ok "publish (workloads): $f" || notok "publish (workloads): $f"
+done
+
 # bench.sh: bad options are refused before anything happens.
 bad() {	# bad DESCRIPTION PATTERN VAR=VALUE...
 	local desc=$1 pat=$2 out rc=0

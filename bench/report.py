@@ -1094,6 +1094,8 @@ def kmetric(r, key):
             return float(r["read_p99_us"])
         if key == "p50":
             return float(r["read_p50_us"])
+        if key == "p999":
+            return float(r["read_p999_us"])
         if w == 0:
             return None
         if key == "cpu_us":      # guest CPU time (all CPUs) per write
@@ -1180,6 +1182,8 @@ KBENCH = [
      "f1", "<= 1.2", ("xfs", "ext4")),
     ("buffered reader p99 latency (µs): with a QD1 write-through writer / no writer", "reader",
      "p99", "wt", "none", "f1", "<= 2", ("xfs", "ext4")),
+    ("buffered reader p99.9 latency (µs): with a QD1 write-through writer / no writer", "reader",
+     "p999", "wt", "none", "f1", "", ("xfs", "ext4")),
 ]
 
 
@@ -1254,11 +1258,15 @@ def kernel_section(results, m=None):
     lines.append(f"Device: write cache **{wc}** (`/sys/block/*/queue/write_cache`), FUA "
                  f"{'supported' if dev.get('fua') == '1' else 'not supported' if dev.get('fua') == '0' else '?'}, "
                  f"atomic write unit {dev.get('atomic_write_unit_min_bytes', '?')}-"
-                 f"{dev.get('atomic_write_unit_max_bytes', '?')} bytes; {dev.get('ncpu', '?')} vCPUs. "
+                 f"{dev.get('atomic_write_unit_max_bytes', '?')} bytes; {dev.get('ncpu', '?')} "
+                 f"CPU{'s' if dev.get('ncpu') != '1' else ''} online in the guest"
+                 f"{'; transparent huge pages ' + repr(dev['thp']) if dev.get('thp') else ''}. "
                  "CPU per write is the guest's busy time (all but idle and iowait, every vCPU, "
                  "`/proc/stat`) over the run divided by the writes: under TCG it is emulated CPU "
                  "time, so only the ratio means something. The reader reads random 4 KiB blocks of "
-                 "the same file (cached first) through the page cache for the whole run. "
+                 "the same file (cached first) through the page cache for the whole run, one "
+                 "every 100 µs (paced, so that its reads sample the writer's lock windows "
+                 "evenly). "
                  "The RWF_DSYNC row's reference O_DIRECT + RWF_DSYNC shows what a FUA write "
                  "looks like on this device. Write requests are the device's write I/Os "
                  "(`/sys/block/*/stat`): an empty write that only carries a cache flush (what "

@@ -12,8 +12,9 @@
 #             (xfs and ext4-bigalloc)
 #   threads4  4 threads of synchronous pwritev2 on the one file: wt / direct
 #   qd1       one synchronous writer: wt / direct (also the CPU per write)
-#   reader    random 4 KiB buffered preads of the (cached) file, latency
-#             percentiles, with no writer / with a QD1 write-through writer
+#   reader    random 4 KiB buffered preads of the (cached) file, one every
+#             100 us, latency percentiles, with no writer / with a QD1
+#             write-through writer
 #   dsync     QD1 with RWF_DSYNC: wt / direct / buffered: device write
 #             requests and cache flushes per write (the device must have a
 #             volatile write cache: bench.sh boots with --write-cache on)
@@ -59,6 +60,7 @@ Q=/sys/block/${DEV##*/}/queue
 		echo "$f=$(cat "$Q/$f" 2>/dev/null | tr ' ' '_')"
 	done
 	echo "ncpu=$(nproc)"
+	echo "thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)"
 } > "$OUT/device.txt"
 blog "kernel: device $(tr '\n' ' ' < "$OUT/device.txt")"
 # A volatile write cache is what makes the dsync rows mean anything.

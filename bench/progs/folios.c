@@ -78,6 +78,14 @@ int main(int argc, char **argv)
 	map = mmap(NULL, npages * ps, PROT_READ, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED)
 		return die("mmap");
+	/*
+	 * Keep khugepaged away from this mapping: with transparent huge pages
+	 * "always" it may collapse the file's cached 64 KiB folios into 2 MiB
+	 * ones while we look (seen: 64 KiB populations read back partly as
+	 * 2 MiB, more so the longer the mapping lived).
+	 */
+	if (madvise((void *)map, npages * ps, MADV_NOHUGEPAGE) != 0)
+		return die("madvise(MADV_NOHUGEPAGE)");
 	pm = open("/proc/self/pagemap", O_RDONLY);
 	kf = open("/proc/kpageflags", O_RDONLY);
 	if (pm < 0 || kf < 0)

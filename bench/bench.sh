@@ -25,7 +25,7 @@
 #            write cache) and the seeds' costs (O_DSYNC into 64 KiB and 2
 #            MiB folios, 1 KiB overwrites, ext4 against xfs), on xfs and
 #            ext4 (bigalloc for atomic), BENCH_KERNEL_REPEATS rounds
-#            (bench/guest/kernel.sh); about 11 minutes under TCG
+#            (bench/guest/kernel.sh); about 7 minutes under TCG
 #
 # Options (environment variables, or make variables: make bench BENCH_SCALE=10):
 #   BENCH_CONFIGS    pgbench configurations (default stock,wtsmgr,unsafe)

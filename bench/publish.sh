@@ -89,7 +89,7 @@ if [ -f "$src/kernel.md" ]; then
 	# The kernel section's own headings sit under the README's
 	# "### Kernel write paths (issue 11)": its top heading is dropped,
 	# the others go down two levels.
-	body=$(sed -e '/^## Kernel write paths (issue 11)/d' -e 's/^#/##/' "$dst/kernel.md")
+	body=$(sed -e '/^## Kernel write paths (issue 11)/,+1d' -e 's/^#/##/' "$dst/kernel.md")
 	replace_between "$readme" "$kbegin" "$kend" "$body"
 	published="${published:+$published, }the kernel section (kernel.md)"
 fi

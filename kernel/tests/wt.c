@@ -41,10 +41,12 @@
  *   wt delalloc FILE            xfs: a failed atomic write-through write
  *                               into a hole leaves no delayed allocation
  *                               (free space, CONFIG_XFS_DEBUG's checks)
- *   wt nearfull FILE            xfs: an atomic write-through write into a
- *                               hole succeeds on a file system with room
- *                               for it once but not twice, as a buffered
- *                               write and fsync do (no double reservation)
+ *   wt nearfull FILE            xfs: an atomic and a plain write-through
+ *                               write into a hole succeed on a file system
+ *                               with room for them once but not twice, as
+ *                               a buffered write and fsync do (no double
+ *                               reservation), and the plain one sends its
+ *                               data once
  *   wt nearquota FILE           xfs with project quotas: the same, against
  *                               a block hard limit (EDQUOT instead of
  *                               ENOSPC)
@@ -83,6 +85,7 @@
 #include <sys/mman.h>
 #include <sys/quota.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
@@ -1657,7 +1660,11 @@ static int cmd_delalloc(const char *path)
  * inside the file's size, so that no speculative preallocation past EOF
  * takes part.  The free space is the same for each write: the range is
  * punched out again after each.  A plain (not atomic) write-through write
- * is tried last and only reported.
+ * is tried last: it must succeed too and send its data to the device once
+ * (xfs answers a first ENOSPC with a flush of the file system, which
+ * writes the failed write's data, still dirty, and a retry that sends it
+ * again: so a plain write-through write that reserves twice succeeds, but
+ * sends its data twice).
  */
 static void nearfull_undo(int fd, off_t off, size_t len)
 {
@@ -1685,12 +1692,60 @@ static unsigned long long nearfull_room(int ffd, off_t *got, size_t room)
 	return sv.f_bavail;
 }
 
+/* Sectors written so far to the block device that holds @fd's file. */
+static unsigned long long fd_sectors_written(int fd)
+{
+	char disk[64];
+	struct stat st;
+
+	if (fstat(fd, &st))
+		die("fstat");
+	snprintf(disk, sizeof(disk), "../dev/block/%u:%u", major(st.st_dev),
+		 minor(st.st_dev));
+	return sectors_written(disk);
+}
+
+/*
+ * The last write of nearfull and nearquota: a plain write-through write of
+ * @alen bytes at @alen, into a hole, near the limit (@limit says how near).
+ * It must succeed, and send less than 1.5 times its size to the device
+ * while it runs.
+ */
+static void near_limit_plain(int fd, unsigned char *buf, size_t alen,
+			     const char *limit)
+{
+	unsigned long long before, sent;
+	ssize_t r;
+
+	fill(buf, alen, alen, 3);
+	if (syncfs(fd))
+		die("syncfs");
+	before = fd_sectors_written(fd);
+	r = wt_write(fd, buf, alen, alen, RWF_WRITETHROUGH);
+	sent = (fd_sectors_written(fd) - before) * 512;
+	if (r != (ssize_t)alen) {
+		fail("a plain write-through write of %zu bytes into a hole fails %s: %s (the space is reserved twice)",
+		     alen, limit, r < 0 ? strerror(errno) : "short write");
+		return;
+	}
+	if (sent >= alen + alen / 2) {
+		fail("a plain write-through write of %zu bytes into a hole %s succeeds but sent %llu bytes to the device: its data went twice (refused for space reserved twice, flushed, written again)",
+		     alen, limit, sent);
+	} else {
+		printf("ok: a plain write-through write of %zu bytes into a hole %s succeeds and sends %llu bytes\n",
+		       alen, limit, sent);
+	}
+	drop_caches(fd);
+	expect_content(fd, alen, alen, 3,
+		       "after a cache drop the device holds the plain write-through write");
+}
+
 static int cmd_nearfull(const char *path)
 {
 	unsigned char *buf;
 	int fd = open_file(path), ffd;
 	wtsmgr_atomic_limits lim;
-	char filler[600];
+	char filler[600], limit[64];
 	off_t got = 0;
 	size_t alen = 0, room;
 	unsigned long long avail;
@@ -1739,13 +1794,8 @@ static int cmd_nearfull(const char *path)
 	nearfull_undo(fd, alen, alen);
 
 	avail = nearfull_room(ffd, &got, room);
-	fill(buf, alen, alen, 3);
-	r = wt_write(fd, buf, alen, alen, RWF_WRITETHROUGH);
-	printf("note: a plain write-through write of %zu bytes into a hole, with %llu blocks free, %s%s\n",
-	       alen, avail, r == (ssize_t)alen ? "succeeds" : "fails: ",
-	       r == (ssize_t)alen ? "" : strerror(errno));
-	if (fsync(fd))
-		printf("note: fsync after it: %s\n", strerror(errno));
+	snprintf(limit, sizeof(limit), "with %llu blocks free", avail);
+	near_limit_plain(fd, buf, alen, limit);
 	close(ffd);
 	unlink(filler);
 	close(fd);
@@ -1762,7 +1812,9 @@ static int cmd_nearfull(const char *path)
  * limit is set to what it uses plus 1.5 times the write: room for the
  * write's blocks once, not twice.  A plain buffered write and fsync of the
  * range succeed; an atomic write-through write must too; a plain
- * write-through write is tried last and only reported.
+ * write-through write is tried last and must succeed and send its data
+ * once (xfs reports a project quota overrun as ENOSPC, and takes the same
+ * flush and retry as in nearfull).
  */
 #define NEARQUOTA_PROJID 42
 
@@ -1797,6 +1849,7 @@ static int cmd_nearquota(const char *path)
 	int fd = open_file(path);
 	wtsmgr_atomic_limits lim;
 	struct fsxattr fsx;
+	char limit[64];
 	size_t alen = 0, room;
 	unsigned long long blocks;
 	ssize_t r;
@@ -1847,13 +1900,9 @@ static int cmd_nearquota(const char *path)
 	nearfull_undo(fd, alen, alen);
 
 	blocks = nearquota_room(fd, room);
-	fill(buf, alen, alen, 3);
-	r = wt_write(fd, buf, alen, alen, RWF_WRITETHROUGH);
-	printf("note: a plain write-through write of %zu bytes into a hole, with room for %llu blocks under the quota, %s%s\n",
-	       alen, blocks, r == (ssize_t)alen ? "succeeds" : "fails: ",
-	       r == (ssize_t)alen ? "" : strerror(errno));
-	if (fsync(fd))
-		printf("note: fsync after it: %s\n", strerror(errno));
+	snprintf(limit, sizeof(limit), "with room for %llu blocks under the quota",
+		 blocks);
+	near_limit_plain(fd, buf, alen, limit);
 	close(fd);
 	free(buf);
 	printf("nearquota: %d failure(s)\n", failures);

@@ -106,12 +106,12 @@ if [ "$WT_ONLY" = m1 ]; then
 	if make_fs xfs nvme0n1; then
 		check "xfs/nvme0n1: a failed atomic write into a hole leaves no delayed allocation" \
 			$WT delalloc $MNT/delalloc
-		check "xfs/nvme0n1: an atomic write into a hole needs its space once, not twice" \
+		check "xfs/nvme0n1: atomic and plain write-through writes into a hole need their space once, not twice" \
 			$WT nearfull $MNT/nearfull
 		umount $MNT
 		check "mount xfs with project quotas" \
 			mount -t xfs -o prjquota /dev/nvme0n1 $MNT &&
-			check "xfs/nvme0n1: an atomic write into a hole is charged to the quota once, not twice" \
+			check "xfs/nvme0n1: atomic and plain write-through writes into a hole are charged to the quota once, not twice" \
 				$WT nearquota $MNT/nearquota
 		check "umount xfs" umount $MNT
 	fi
@@ -179,12 +179,12 @@ for dev in nvme0n1 $sd; do
 				$WT cowenospc $MNT/cowenospc
 			check "$fs/$dev: a failed atomic write into a hole leaves no delayed allocation" \
 				$WT delalloc $MNT/delalloc
-			check "$fs/$dev: an atomic write into a hole needs its space once, not twice" \
+			check "$fs/$dev: atomic and plain write-through writes into a hole need their space once, not twice" \
 				$WT nearfull $MNT/nearfull
 			umount $MNT
 			check "mount xfs with project quotas" \
 				mount -t xfs -o prjquota /dev/$dev $MNT &&
-				check "$fs/$dev: an atomic write into a hole is charged to the quota once, not twice" \
+				check "$fs/$dev: atomic and plain write-through writes into a hole are charged to the quota once, not twice" \
 					$WT nearquota $MNT/nearquota
 		fi
 		umount $MNT

@@ -231,10 +231,20 @@ append="$append scsi_debug.atomic_wr=1 scsi_debug.atomic_wr_gran=1"
 append="$append scsi_debug.atomic_wr_align=1 scsi_debug.atomic_wr_max_length=16"
 append="$append scsi_debug.lbpws=1"
 
+# Firmware: qboot where the root has it.  SeaBIOS, QEMU's default, builds
+# the MP table from the CPUs it counted at boot, and under TCG it counts
+# only the boot CPU; our kernel has no ACPI and takes its CPUs from the MP
+# table, so with SeaBIOS a guest given -smp 2 ran on one CPU.  qboot lists
+# every CPU QEMU has (and boots a little faster).
+firmware_opts=()
+[ ! -f "$ROOT_DIR/dir/usr/share/qemu/qboot.rom" ] ||
+	firmware_opts=(-bios /usr/share/qemu/qboot.rom)
+echo "$smp" > "$out/smp"
+
 # Inside the sid root (QEMU 11.1), under a private mount namespace so the
 # bind mounts vanish with it.
 M=/wtsmgr
-qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot
+qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot "${firmware_opts[@]}"
 	"${accel_opts[@]}" -smp "$smp" -m "$mem"
 	-serial stdio -monitor none "${qmp_opts[@]}" "${plugin_opts[@]}"
 	-kernel $M/run/bzImage -append "$append"

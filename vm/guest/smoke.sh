@@ -15,6 +15,10 @@ check_eq "the running kernel is the one we built" \
 	"$(cat "$WTSMGR_BUILD/kernel.release" 2>/dev/null)" "$(uname -r)"
 check "the kernel carries our config fragment (/proc/config.gz)" \
 	zgrep -qxF 'CONFIG_LOCALVERSION="-wtsmgr"' /proc/config.gz
+# vm/run.sh writes the CPUs it gave QEMU (-smp) to the output folder: the
+# races the tests look for need them all online.
+check_eq "every CPU QEMU was given is online" \
+	"$(cat "$WTSMGR_OUT/smp" 2>/dev/null)" "$(nproc)"
 
 note "atomic-write devices"
 check "the NVMe namespace is present" test -b $NVME

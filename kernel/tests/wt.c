@@ -1740,68 +1740,115 @@ static void near_limit_plain(int fd, unsigned char *buf, size_t alen,
 		       "after a cache drop the device holds the plain write-through write");
 }
 
-static int cmd_nearfull(const char *path)
+/*
+ * What nearfull and nearquota share: the largest multi-block atomic write
+ * up to 128 KiB the file admits (0, said, when there is none); the file
+ * is sized so that [len, 2 * len) is a hole inside its size.
+ */
+static size_t near_limit_len(int fd, const char *name)
 {
-	unsigned char *buf;
-	int fd = open_file(path), ffd;
 	wtsmgr_atomic_limits lim;
-	char filler[600], limit[64];
-	off_t got = 0;
-	size_t alen = 0, room;
-	unsigned long long avail;
-	ssize_t r;
+	size_t alen = 0;
 
 	if (wtsmgr_atomic_limits_fd(fd, &lim))
 		die("statx");
 	for (size_t l = lim.unit_min; l && l <= lim.unit_max && l <= 131072; l *= 2)
 		alen = l;
 	if (alen < 8192) {
-		printf("nearfull: no multi-block atomic writes here (unit_max %u)\n", lim.unit_max);
-		return 2;
+		printf("%s: no multi-block atomic writes here (unit_max %u)\n",
+		       name, lim.unit_max);
+		return 0;
 	}
-	buf = xaligned(alen);
-	/* the write goes into [alen, 2 * alen), a hole inside the size */
 	if (ftruncate(fd, 4 * alen) || fsync(fd))
 		die("ftruncate");
-	snprintf(filler, sizeof(filler), "%s.filler", path);
-	ffd = open_file(filler);
-	room = alen + alen / 2;
+	return alen;
+}
 
-	avail = nearfull_room(ffd, &got, room);
+/*
+ * Leaves @room bytes of room for the next write (free space, quota) and
+ * describes it in @limit ("with N blocks free").
+ */
+typedef void near_room_fn(void *ctx, size_t room, char *limit, size_t size);
+
+/*
+ * The three writes of nearfull and nearquota into the hole [@alen,
+ * 2 * @alen), each with room for its blocks once but not twice (1.5
+ * times the write), the range punched out again after each: a buffered
+ * write and fsync, which must succeed (or there is nothing to compare
+ * with), an atomic write-through write and a plain one, which must
+ * succeed too.
+ */
+static int near_limit_writes(const char *name, int fd, size_t alen,
+			     near_room_fn *set_room, void *ctx)
+{
+	unsigned char *buf = xaligned(alen);
+	size_t room = alen + alen / 2;
+	char limit[96];
+	ssize_t r;
+
+	set_room(ctx, room, limit, sizeof(limit));
 	fill(buf, alen, alen, 1);
 	if (pwrite(fd, buf, alen, alen) != (ssize_t)alen || fsync(fd)) {
-		printf("nearfull: a plain buffered write and fsync of %zu bytes fail with %llu blocks free: %s; nothing to compare with\n",
-		       alen, avail, strerror(errno));
+		printf("%s: a plain buffered write and fsync of %zu bytes fail %s: %s; nothing to compare with\n",
+		       name, alen, limit, strerror(errno));
+		free(buf);
 		return 2;
 	}
-	printf("ok: a buffered write and fsync of %zu bytes into a hole succeed with %llu blocks free\n",
-	       alen, avail);
+	printf("ok: a buffered write and fsync of %zu bytes into a hole succeed %s\n",
+	       alen, limit);
 	nearfull_undo(fd, alen, alen);
 
-	avail = nearfull_room(ffd, &got, room);
+	set_room(ctx, room, limit, sizeof(limit));
 	fill(buf, alen, alen, 2);
 	r = wt_write(fd, buf, alen, alen, RWF_WRITETHROUGH | RWF_ATOMIC);
 	if (r != (ssize_t)alen) {
-		fail("an atomic write-through write of %zu bytes into a hole fails with %llu blocks free: %s (the space is reserved twice)",
-		     alen, avail, r < 0 ? strerror(errno) : "short write");
+		fail("an atomic write-through write of %zu bytes into a hole fails %s: %s (the space is reserved twice)",
+		     alen, limit, r < 0 ? strerror(errno) : "short write");
 	} else {
-		printf("ok: an atomic write-through write of %zu bytes into a hole succeeds with %llu blocks free\n",
-		       alen, avail);
+		printf("ok: an atomic write-through write of %zu bytes into a hole succeeds %s\n",
+		       alen, limit);
 		drop_caches(fd);
 		expect_content(fd, alen, alen, 2,
 			       "after a cache drop the device holds the atomic write");
 	}
 	nearfull_undo(fd, alen, alen);
 
-	avail = nearfull_room(ffd, &got, room);
-	snprintf(limit, sizeof(limit), "with %llu blocks free", avail);
+	set_room(ctx, room, limit, sizeof(limit));
 	near_limit_plain(fd, buf, alen, limit);
-	close(ffd);
+	free(buf);
+	printf("%s: %d failure(s)\n", name, failures);
+	return failures ? 1 : 0;
+}
+
+struct nearfull {
+	int ffd;	/* the filler */
+	off_t got;	/* its end */
+};
+
+static void nearfull_set_room(void *ctx, size_t room, char *limit, size_t size)
+{
+	struct nearfull *nf = ctx;
+
+	snprintf(limit, size, "with %llu blocks free",
+		 nearfull_room(nf->ffd, &nf->got, room));
+}
+
+static int cmd_nearfull(const char *path)
+{
+	int fd = open_file(path), rc;
+	struct nearfull nf = { .got = 0 };
+	char filler[600];
+	size_t alen = near_limit_len(fd, "nearfull");
+
+	if (!alen)
+		return 2;
+	snprintf(filler, sizeof(filler), "%s.filler", path);
+	nf.ffd = open_file(filler);
+	rc = near_limit_writes("nearfull", fd, alen, nearfull_set_room, &nf);
+	close(nf.ffd);
 	unlink(filler);
 	close(fd);
-	free(buf);
-	printf("nearfull: %d failure(s)\n", failures);
-	return failures ? 1 : 0;
+	return rc;
 }
 
 /*
@@ -1843,70 +1890,28 @@ static unsigned long long nearquota_room(int fd, size_t room)
 	return room / 4096;
 }
 
+static void nearquota_set_room(void *ctx, size_t room, char *limit, size_t size)
+{
+	snprintf(limit, size, "with room for %llu blocks under the quota",
+		 nearquota_room(*(int *)ctx, room));
+}
+
 static int cmd_nearquota(const char *path)
 {
-	unsigned char *buf;
-	int fd = open_file(path);
-	wtsmgr_atomic_limits lim;
+	int fd = open_file(path), rc;
 	struct fsxattr fsx;
-	char limit[64];
-	size_t alen = 0, room;
-	unsigned long long blocks;
-	ssize_t r;
+	size_t alen = near_limit_len(fd, "nearquota");
 
-	if (wtsmgr_atomic_limits_fd(fd, &lim))
-		die("statx");
-	for (size_t l = lim.unit_min; l && l <= lim.unit_max && l <= 131072; l *= 2)
-		alen = l;
-	if (alen < 8192) {
-		printf("nearquota: no multi-block atomic writes here (unit_max %u)\n", lim.unit_max);
+	if (!alen)
 		return 2;
-	}
 	if (ioctl(fd, FS_IOC_FSGETXATTR, &fsx))
 		die("FS_IOC_FSGETXATTR");
 	fsx.fsx_projid = NEARQUOTA_PROJID;
 	if (ioctl(fd, FS_IOC_FSSETXATTR, &fsx))
 		die("FS_IOC_FSSETXATTR (project id)");
-	buf = xaligned(alen);
-	/* the write goes into [alen, 2 * alen), a hole inside the size */
-	if (ftruncate(fd, 4 * alen) || fsync(fd))
-		die("ftruncate");
-	room = alen + alen / 2;
-
-	blocks = nearquota_room(fd, room);
-	fill(buf, alen, alen, 1);
-	if (pwrite(fd, buf, alen, alen) != (ssize_t)alen || fsync(fd)) {
-		printf("nearquota: a plain buffered write and fsync of %zu bytes fail with room for %llu blocks: %s; nothing to compare with\n",
-		       alen, blocks, strerror(errno));
-		return 2;
-	}
-	printf("ok: a buffered write and fsync of %zu bytes into a hole succeed with room for %llu blocks under the quota\n",
-	       alen, blocks);
-	nearfull_undo(fd, alen, alen);
-
-	blocks = nearquota_room(fd, room);
-	fill(buf, alen, alen, 2);
-	r = wt_write(fd, buf, alen, alen, RWF_WRITETHROUGH | RWF_ATOMIC);
-	if (r != (ssize_t)alen) {
-		fail("an atomic write-through write of %zu bytes into a hole fails with room for %llu blocks under the quota: %s (the quota is charged twice)",
-		     alen, blocks, r < 0 ? strerror(errno) : "short write");
-	} else {
-		printf("ok: an atomic write-through write of %zu bytes into a hole succeeds with room for %llu blocks under the quota\n",
-		       alen, blocks);
-		drop_caches(fd);
-		expect_content(fd, alen, alen, 2,
-			       "after a cache drop the device holds the atomic write");
-	}
-	nearfull_undo(fd, alen, alen);
-
-	blocks = nearquota_room(fd, room);
-	snprintf(limit, sizeof(limit), "with room for %llu blocks under the quota",
-		 blocks);
-	near_limit_plain(fd, buf, alen, limit);
+	rc = near_limit_writes("nearquota", fd, alen, nearquota_set_room, &fd);
 	close(fd);
-	free(buf);
-	printf("nearquota: %d failure(s)\n", failures);
-	return failures ? 1 : 0;
+	return rc;
 }
 
 struct jstress {

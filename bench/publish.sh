@@ -46,20 +46,32 @@ open(path, "w").write(s[:a] + "\n" + body.strip() + "\n" + s[b:])
 PY
 }
 
+# copy_data: the run's CSV files and plots, but the kernel's (copied with
+# kernel.md below).
+copy_data() {
+	local f
+	for f in "$src"/*.csv "$src"/*.png; do
+		[ -f "$f" ] || continue
+		case ${f##*/} in kernel*.csv) continue;; esac
+		cp "$f" "$dst/"
+	done
+}
+
+# readme_body REPORT: the report as the README shows it: its headings two
+# levels down inside the README section, its plots referred to from
+# bench/latest/.
+readme_body() {
+	sed -e 's/^#/###/' -e 's/](\([a-z_-]*\.png\))/](bench\/latest\/\1)/' "$1"
+}
+
 kbegin='<!-- bench:kernel:begin -->'
 kend='<!-- bench:kernel:end -->'
 published=
 if [ -f "$src/summary.csv" ] || [ -f "$src/walinit.csv" ]; then
 	cp "$src"/results.md "$src"/machine.txt "$dst/"
 	[ ! -f "$src/pg-settings.txt" ] || cp "$src/pg-settings.txt" "$dst/"
-	for f in "$src"/*.csv "$src"/*.png; do
-		[ -f "$f" ] || continue
-		case ${f##*/} in kernel*.csv) continue;; esac	# below, with kernel.md
-		cp "$f" "$dst/"
-	done
-	# The report's headings go two levels down inside the README
-	# section, and its plots are referred to from bench/latest/.
-	body=$(sed -e 's/^#/###/' -e 's/](\([a-z_-]*\.png\))/](bench\/latest\/\1)/' "$dst/results.md")
+	copy_data
+	body=$(readme_body "$dst/results.md")
 	if [ -f "$src/kernel.md" ] && grep -qF "$kbegin" "$readme"; then
 		body=$(printf '%s\n' "$body" | sed '/^### Kernel write paths (issue 11)/,$d')
 	fi
@@ -70,13 +82,10 @@ if [ -z "$published" ] && compgen -G "$src/summary-*.csv" >/dev/null &&
    ! compgen -G "$src/summary-cloud.csv" >/dev/null; then
 	cp "$src/results.md" "$dst/workloads.md"
 	cp "$src/machine.txt" "$dst/workloads-machine.txt"
-	for f in "$src"/*.csv "$src"/*.png; do
-		[ -f "$f" ] && cp "$f" "$dst/"
-	done
-	# Below the README's "### Other workloads" heading: the report's
-	# title is dropped, the other headings go down two levels.
-	body=$(sed -e '1{/^# /d}' -e 's/^#/###/' \
-		-e 's/](\([a-z_-]*\.png\))/](bench\/latest\/\1)/' "$dst/workloads.md")
+	copy_data
+	# Below the README's "### Other workloads" heading, without the
+	# report's title.
+	body=$(readme_body "$dst/workloads.md" | sed '1{/^### /d}')
 	replace_between "$readme" '<!-- bench:workloads:begin -->' '<!-- bench:workloads:end -->' "$body"
 	published="the other workloads (workloads.md)"
 fi

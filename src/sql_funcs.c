@@ -57,9 +57,9 @@ static const char noop_payload[] = "wtsmgr_status";
  * and read the copy.  The no-op is marked unimportant, as PostgreSQL marks
  * its own periodic records, so that an idle server polled by monitoring
  * stays idle: archive_timeout and the skipping of idle checkpoints look
- * only at important records.  There is no value during recovery, which inserts no
- * WAL (the images in the WAL it replays are the primary's), or in a
- * parallel worker.
+ * only at important records.  There is no value during recovery, which
+ * inserts no WAL (the images in the WAL it replays are the primary's), or
+ * in a parallel worker.
  */
 static bool
 effective_full_page_writes(bool *isnull)

@@ -50,6 +50,10 @@
  *   wt nearquota FILE           xfs with project quotas: the same, against
  *                               a block hard limit (EDQUOT instead of
  *                               ENOSPC)
+ *   wt dsync FILE DISK          RWF_DSYNC write-through: overwrites sent
+ *                               with FUA and no flush each, appends
+ *                               synced, a chattr +S file written without
+ *                               a hang
  *   wt inline FILE              ext4 with inline_data: a new file takes
  *                               write-through writes; a file with inline
  *                               data refuses them and keeps its mtime
@@ -1933,6 +1937,199 @@ static int cmd_nearfull(const char *path)
 }
 
 /*
+ * wt dsync FILE DISK: RWF_DSYNC write-through writes (issue 11, FUA).
+ * Requests and flushes come from the device's counters
+ * (/sys/block/DISK/stat: write I/Os, flush I/Os).
+ *  - 64 RWF_WRITETHROUGH | RWF_DSYNC overwrites of 4 KiB, written blocks
+ *    inside the file's size, every other one RWF_ATOMIC too where the
+ *    file takes 4 KiB atomic writes: each reaches the device, and on a
+ *    device with a volatile write cache and FUA they are sent with FUA,
+ *    with no cache flush after each (at most 1 in 8, for what the file
+ *    system flushes on its own meanwhile);
+ *  - 16 RWF_DSYNC write-through appends, whose new size needs a sync:
+ *    on such a device, at least one flush per 2 appends;
+ *  - a write-through write to a file with the sync flag (chattr +S),
+ *    without RWF_DSYNC, completes (its device write once synced itself
+ *    at completion, waiting for the folios it was writing from: a hang,
+ *    reported after 60 s) and is durable;
+ *  - the device holds all of it after a cache drop.
+ */
+struct disk_ops {
+	unsigned long long writes, flushes;
+};
+
+static void disk_ops_read(const char *disk, struct disk_ops *o)
+{
+	unsigned long long f[17] = { 0 };
+	char path[128];
+	FILE *fp;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/stat", disk);
+	fp = fopen(path, "r");
+	if (!fp)
+		die(path);
+	while (n < 17 && fscanf(fp, "%llu", &f[n]) == 1)
+		n++;
+	fclose(fp);
+	if (n < 16) {
+		errno = EINVAL;
+		die("/sys/block/DISK/stat has no flush counter");
+	}
+	o->writes = f[4];
+	o->flushes = f[15];
+}
+
+/* Does /sys/block/@disk/queue/@attr start with @want? */
+static int disk_queue_is(const char *disk, const char *attr, const char *want)
+{
+	char path[160], line[64] = "";
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/queue/%s", disk, attr);
+	fp = fopen(path, "r");
+	if (!fp)
+		return 0;
+	if (!fgets(line, sizeof(line), fp))
+		line[0] = 0;
+	fclose(fp);
+	return !strncmp(line, want, strlen(want));
+}
+
+/* The write-through write to a chattr +S file, in a child (see cmd_dsync). */
+static void dsync_syncflag(const char *path)
+{
+	char name[600];
+	unsigned char *buf = xaligned(8192);
+	int fd, attr, st, i;
+	pid_t child;
+
+	snprintf(name, sizeof(name), "%s.sync", path);
+	fd = open_file(name);
+	if (ioctl(fd, FS_IOC_GETFLAGS, &attr))
+		die("FS_IOC_GETFLAGS");
+	attr |= FS_SYNC_FL;
+	if (ioctl(fd, FS_IOC_SETFLAGS, &attr))
+		die("FS_IOC_SETFLAGS FS_SYNC_FL");
+	fill(buf, 8192, 0, 7);
+	fflush(stdout);
+	child = fork();
+	if (child < 0)
+		die("fork");
+	if (child == 0)
+		_exit(wt_write(fd, buf, 8192, 0, RWF_WRITETHROUGH) == 8192 ? 0 : 1);
+	for (i = 0; i < 600; i++) {
+		if (waitpid(child, &st, WNOHANG) == child)
+			break;
+		usleep(100000);
+	}
+	if (i == 600) {
+		fail("a write-through write to a file with the sync flag hangs (no return in 60 s)");
+		free(buf);
+		return;		/* the child stays blocked; leave its file */
+	}
+	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+		fail("a write-through write to a file with the sync flag fails");
+	} else {
+		printf("ok: a write-through write to a file with the sync flag returns\n");
+		drop_caches(fd);
+		expect_content(fd, 0, 8192, 7,
+			       "after a cache drop the device holds the write to the file with the sync flag");
+	}
+	close(fd);
+	free(buf);
+}
+
+static int cmd_dsync(const char *path, const char *disk)
+{
+	const size_t bs = 4096, nblocks = 64, nappend = 16;
+	unsigned char *buf = xaligned(nblocks * bs);
+	int fua = disk_queue_is(disk, "write_cache", "write back") &&
+		  disk_queue_is(disk, "fua", "1");
+	int fd = open_file(path), atomic = 0;
+	wtsmgr_atomic_limits lim;
+	struct disk_ops o0, o1;
+	size_t i;
+
+	if (!wtsmgr_atomic_limits_fd(fd, &lim) && lim.unit_min &&
+	    lim.unit_min <= bs && lim.unit_max >= bs)
+		atomic = 1;
+	printf("%s: %s write cache%s; %s\n", disk,
+	       disk_queue_is(disk, "write_cache", "write back") ? "volatile" : "no volatile",
+	       disk_queue_is(disk, "fua", "1") ? ", FUA" : ", no FUA",
+	       atomic ? "every other overwrite atomic" : "no 4 KiB atomic writes here");
+
+	/* written blocks, on the device */
+	fill(buf, nblocks * bs, 0, 4);
+	if (pwrite(fd, buf, nblocks * bs, 0) != (ssize_t)(nblocks * bs) ||
+	    fsync(fd))
+		die("writing the file");
+	if (syncfs(fd))
+		die("syncfs");
+
+	fill(buf, nblocks * bs, 0, 5);
+	disk_ops_read(disk, &o0);
+	for (i = 0; i < nblocks; i++) {
+		/* a stride through the file, every block once */
+		size_t b = (i * 37) % nblocks;
+		int flags = RWF_WRITETHROUGH | RWF_DSYNC;
+
+		if (atomic && (i & 1))
+			flags |= RWF_ATOMIC;
+		if (wt_write(fd, buf + b * bs, bs, b * bs, flags) != (ssize_t)bs) {
+			fail("an RWF_DSYNC write-through overwrite%s at %zu: %s",
+			     flags & RWF_ATOMIC ? " (atomic)" : "", b * bs,
+			     strerror(errno));
+			break;
+		}
+	}
+	disk_ops_read(disk, &o1);
+	printf("%zu RWF_DSYNC overwrites: %llu write requests, %llu flushes\n",
+	       nblocks, o1.writes - o0.writes, o1.flushes - o0.flushes);
+	if (o1.writes - o0.writes < nblocks)
+		fail("%zu RWF_DSYNC overwrites sent only %llu write requests",
+		     nblocks, o1.writes - o0.writes);
+	if (fua && (o1.flushes - o0.flushes) * 8 > nblocks)
+		fail("%zu RWF_DSYNC overwrites of written blocks flushed the device's cache %llu times: not sent with FUA",
+		     nblocks, o1.flushes - o0.flushes);
+	else if (fua)
+		printf("ok: RWF_DSYNC overwrites are sent with FUA, with no flush after each\n");
+
+	fill(buf, nappend * bs, nblocks * bs, 6);
+	disk_ops_read(disk, &o0);
+	for (i = 0; i < nappend; i++) {
+		off_t off = (off_t)(nblocks + i) * bs;
+
+		if (wt_write(fd, buf + i * bs, bs, off,
+			     RWF_WRITETHROUGH | RWF_DSYNC) != (ssize_t)bs) {
+			fail("an RWF_DSYNC write-through append at %lld: %s",
+			     (long long)off, strerror(errno));
+			break;
+		}
+	}
+	disk_ops_read(disk, &o1);
+	printf("%zu RWF_DSYNC appends: %llu write requests, %llu flushes\n",
+	       nappend, o1.writes - o0.writes, o1.flushes - o0.flushes);
+	if (fua && (o1.flushes - o0.flushes) * 2 < nappend)
+		fail("%zu RWF_DSYNC appends flushed the device's cache only %llu times: their new size was not synced",
+		     nappend, o1.flushes - o0.flushes);
+	else if (fua)
+		printf("ok: RWF_DSYNC appends are synced\n");
+
+	dsync_syncflag(path);
+
+	drop_caches(fd);
+	expect_content(fd, 0, nblocks * bs, 5,
+		       "after a cache drop the device holds the overwrites");
+	expect_content(fd, nblocks * bs, nappend * bs, 6,
+		       "after a cache drop the device holds the appends");
+	close(fd);
+	free(buf);
+	printf("dsync: %d failure(s)\n", failures);
+	return failures ? 1 : 0;
+}
+
+/*
  * wt nearquota FILE: xfs mounted with prjquota, review M1 ("ENOSPC and
  * EDQUOT near the limit").  As nearfull, against a quota instead of free
  * space: FILE gets project 42 (not 0, whose limits xfs never enforces, so
@@ -2472,8 +2669,10 @@ int main(int argc, char **argv)
 		return cmd_nearfull(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "nearquota"))
 		return cmd_nearquota(argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "dsync"))
+		return cmd_dsync(argv[2], argv[3]);
 	if (argc == 5 && !strcmp(argv[1], "c2order"))
 		return cmd_c2order(argv[2], argv[3], argv[4]);
-	fprintf(stderr, "usage: wt readback|granularity|errors|uring|atomic|misc|ioerr|lost|fsyncerr|eofzero FILE ARG, wt cowenospc|inline|atomichang|delalloc|nearfull|nearquota FILE, wt c2order FILE DMDEV copy|convert\n");
+	fprintf(stderr, "usage: wt readback|granularity|errors|uring|atomic|misc|ioerr|lost|fsyncerr|eofzero|dsync FILE ARG, wt cowenospc|inline|atomichang|delalloc|nearfull|nearquota FILE, wt c2order FILE DMDEV copy|convert\n");
 	return 2;
 }

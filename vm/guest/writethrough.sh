@@ -174,6 +174,10 @@ for dev in nvme0n1 $sd; do
 		fi
 		check "$fs/$dev: mmap stores past EOF are not sent with the EOF block" \
 			$WT eofzero $MNT/eofzero /dev/$dev
+		if [ $dev = nvme0n1 ]; then
+			check "$fs/$dev: RWF_DSYNC overwrites go with FUA and no flush, appends are synced, a chattr +S file does not hang" \
+				$WT dsync $MNT/dsync $dev
+		fi
 		if [ $fs = xfs ] && [ $dev = nvme0n1 ]; then
 			check "$fs/$dev: a copy-on-write ENOSPC of an atomic write keeps earlier writes in its range" \
 				$WT cowenospc $MNT/cowenospc

@@ -10,19 +10,22 @@
  *   wt granularity FILE DISK    a 4 KiB write into a large dirty folio
  *                               sends 4 KiB; the rest stays dirty
  *   wt errors FILE OTHERFS_FILE the EOPNOTSUPP / EINVAL cases
- *   wt uring FILE BLOCKDEV [atomic]
+ *   wt uring FILE BLOCKDEV [atomic] [written]
  *                               io_uring, queue depth 32 (atomic: with
- *                               RWF_ATOMIC, 16 KiB writes)
+ *                               RWF_ATOMIC, 16 KiB writes; written: over
+ *                               written blocks, completed asynchronously)
  *   wt atomic FILE BLOCKDEV     buffered RWF_ATOMIC with write-through:
  *                               the accepted sizes, every EINVAL /
  *                               EOPNOTSUPP / EFAULT case, read-back
  *   wt misc FILE BLOCKDEV       write-through next to hole punch,
  *                               fallocate, O_DIRECT writes, ENOSPC and a
  *                               frozen file system
- *   wt ioerr FILE BLOCKDEV      device errors: the block device must be a
+ *   wt ioerr FILE BLOCKDEV [uring]
+ *                               device errors: the block device must be a
  *                               device-mapper device; $WT_DM_FAIL START LEN
  *                               turns sectors START..START+LEN into
- *                               errors, $WT_DM_HEAL undoes it
+ *                               errors, $WT_DM_HEAL undoes it; "uring"
+ *                               sends the failing writes through io_uring
  *   wt lost FILE DMDEV          a failed atomic write-through write leaves
  *                               earlier buffered writes (in its folio, in
  *                               its range) and the size alone, its data
@@ -518,7 +521,14 @@ static int cmd_errors(const char *path, const char *other)
 	return failures ? 1 : 0;
 }
 
-static int cmd_uring(const char *path, const char *dev, int atomic)
+/*
+ * wt uring FILE DEV [atomic] [written]: 4 rounds of 32 random writes at
+ * queue depth 32, each verified in the cache and on the device.  The file
+ * is a sparse one, or with "written" one whose blocks are all written
+ * first (pwrite, fsync): then the writes are pure overwrites, which the
+ * kernel completes asynchronously (see iomap_writethrough()).
+ */
+static int cmd_uring(const char *path, const char *dev, int atomic, int written)
 {
 	enum { QD = 32, NBLK = 1024 };
 	const int BS = atomic ? 16384 : 4096;
@@ -534,6 +544,18 @@ static int cmd_uring(const char *path, const char *dev, int atomic)
 		die(dev);
 	if (ftruncate(fd, (off_t)NBLK * BS))
 		die("ftruncate");
+	if (written) {
+		unsigned char *old = xaligned(BS);
+
+		for (int b = 0; b < NBLK; b++) {
+			fill(old, BS, (off_t)b * BS, 99);
+			if (pwrite(fd, old, BS, (off_t)b * BS) != BS)
+				die("writing the file's blocks");
+		}
+		if (fsync(fd))
+			die("fsync");
+		free(old);
+	}
 	ret = io_uring_queue_init(QD, &ring, 0);
 	if (ret < 0) {
 		errno = -ret;
@@ -577,8 +599,9 @@ static int cmd_uring(const char *path, const char *dev, int atomic)
 		}
 	}
 	io_uring_queue_exit(&ring);
-	printf("uring: %d %s%d-byte writes at queue depth %d, %d failure(s)\n", 4 * QD,
-	       atomic ? "atomic " : "", BS, QD, failures);
+	printf("uring: %d %s%d-byte writes at queue depth %d%s, %d failure(s)\n",
+	       4 * QD, atomic ? "atomic " : "", BS, QD,
+	       written ? " over written blocks" : "", failures);
 	close(bdev);
 	close(fd);
 	free(bufs);
@@ -881,8 +904,41 @@ static unsigned long long sector_of(int fd, off_t off)
 	return (m.fe.fe_physical + (off - m.fe.fe_logical)) / 512;
 }
 
-static int cmd_ioerr(const char *path, const char *dev)
+/*
+ * One write through io_uring, as the extension sends them: issued from
+ * the ring (the kernel completes a write-through write asynchronously,
+ * see iomap_writethrough()), then waited for.  Returns the completion's
+ * result as pwritev2() would (-1 with errno set on failure).
+ */
+static ssize_t wt_write_uring(int fd, const void *buf, size_t len, off_t off,
+			      int flags)
 {
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	int res;
+
+	if (io_uring_queue_init(1, &ring, 0))
+		die("io_uring_queue_init");
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_writev2(sqe, fd, &iov, 1, off, flags);
+	if (io_uring_submit(&ring) != 1 || io_uring_wait_cqe(&ring, &cqe))
+		die("io_uring write");
+	res = cqe->res;
+	io_uring_cqe_seen(&ring, cqe);
+	io_uring_queue_exit(&ring);
+	if (res < 0) {
+		errno = -res;
+		return -1;
+	}
+	return res;
+}
+
+static int cmd_ioerr(const char *path, const char *dev, int uring)
+{
+	ssize_t (*write_fn)(int, const void *, size_t, off_t, int) =
+		uring ? wt_write_uring : wt_write;
 	const size_t len = 262144;
 	unsigned char *buf = xaligned(len);
 	int fd = open_file(path);
@@ -911,14 +967,14 @@ static int cmd_ioerr(const char *path, const char *dev)
 	 * dirty: its data must then leave the page cache.
 	 */
 	if (lim.unit_min && lim.unit_min <= 16384 && lim.unit_max >= 16384) {
-		r = wt_write(fd, buf + 65536, 16384, 65536, RWF_WRITETHROUGH | RWF_ATOMIC);
+		r = write_fn(fd, buf + 65536, 16384, 65536, RWF_WRITETHROUGH | RWF_ATOMIC);
 		if (r >= 0)
 			fail("atomic write-through write to failing sectors succeeded");
 		else
 			printf("ok: atomic write-through write to failing sectors: %s\n",
 			       strerror(errno));
 	}
-	r = wt_write(fd, buf, 8192, 0, RWF_WRITETHROUGH);
+	r = write_fn(fd, buf, 8192, 0, RWF_WRITETHROUGH);
 	expect_errno("write-through write to failing sectors", r, EIO);
 	expect_errno("fsync after the failed write-through write", fsync(fd), EIO);
 	dm_run("WT_DM_HEAL", 0, 0);
@@ -2639,16 +2695,27 @@ int main(int argc, char **argv)
 		return cmd_granularity(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "errors"))
 		return cmd_errors(argv[2], argv[3]);
-	if (argc == 4 && !strcmp(argv[1], "uring"))
-		return cmd_uring(argv[2], argv[3], 0);
-	if (argc == 5 && !strcmp(argv[1], "uring") && !strcmp(argv[4], "atomic"))
-		return cmd_uring(argv[2], argv[3], 1);
+	if (argc >= 4 && argc <= 6 && !strcmp(argv[1], "uring")) {
+		int atomic = 0, written = 0;
+
+		for (int a = 4; a < argc; a++) {
+			if (!strcmp(argv[a], "atomic"))
+				atomic = 1;
+			else if (!strcmp(argv[a], "written"))
+				written = 1;
+			else
+				goto usage;
+		}
+		return cmd_uring(argv[2], argv[3], atomic, written);
+	}
 	if (argc == 4 && !strcmp(argv[1], "atomic"))
 		return cmd_atomic(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "misc"))
 		return cmd_misc(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "ioerr"))
-		return cmd_ioerr(argv[2], argv[3]);
+		return cmd_ioerr(argv[2], argv[3], 0);
+	if (argc == 5 && !strcmp(argv[1], "ioerr") && !strcmp(argv[4], "uring"))
+		return cmd_ioerr(argv[2], argv[3], 1);
 	if (argc == 4 && !strcmp(argv[1], "lost"))
 		return cmd_lost(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "fsyncerr"))
@@ -2673,6 +2740,7 @@ int main(int argc, char **argv)
 		return cmd_dsync(argv[2], argv[3]);
 	if (argc == 5 && !strcmp(argv[1], "c2order"))
 		return cmd_c2order(argv[2], argv[3], argv[4]);
+usage:
 	fprintf(stderr, "usage: wt readback|granularity|errors|uring|atomic|misc|ioerr|lost|fsyncerr|eofzero|dsync FILE ARG, wt cowenospc|inline|atomichang|delalloc|nearfull|nearquota FILE, wt c2order FILE DMDEV copy|convert\n");
 	return 2;
 }

@@ -157,12 +157,16 @@ for dev in nvme0n1 $sd; do
 			$WT granularity $MNT/granularity $dev
 		check_v1 "$fs/$dev: error cases" $WT errors $MNT/errors /tmp/wt-tmpfs
 		check_v1 "$fs/$dev: io_uring at queue depth 32" $WT uring $MNT/uring /dev/$dev
+		check "$fs/$dev: io_uring at queue depth 32 over written blocks (asynchronous completion)" \
+			$WT uring $MNT/uring-written /dev/$dev written
 		# ext4 without bigalloc writes one block atomically: 4 KiB
 		if [ $fs != ext4 ]; then
 			check_v1 "$fs/$dev: atomic write-through: sizes, errors, read-back" \
 				$WT atomic $MNT/atomic /dev/$dev
 			check_v1 "$fs/$dev: atomic write-through, io_uring at queue depth 32" \
 				$WT uring $MNT/uring-atomic /dev/$dev atomic
+			check "$fs/$dev: atomic write-through, io_uring at queue depth 32 over written blocks (asynchronous completion)" \
+				$WT uring $MNT/uring-atomic-written /dev/$dev atomic written
 		fi
 		if [ $dev = nvme0n1 ]; then
 			check_v1 "$fs/$dev: next to hole punch, fallocate, O_DIRECT, freeze, ENOSPC" \
@@ -229,6 +233,8 @@ for fs in xfs ext4-bigalloc; do
 	if make_fs $fs mapper/$DM; then
 		check_v1 "$fs/dm: device errors reach the caller and fsync; atomic failures leave old data" \
 			$WT ioerr $MNT/ioerr /dev/mapper/$DM
+		check "$fs/dm: the same through io_uring (asynchronous completion)" \
+			$WT ioerr $MNT/ioerr-uring /dev/mapper/$DM uring
 		check "$fs/dm: a failed atomic write takes back only itself (earlier writes, size, fsync)" \
 			$WT lost $MNT/lost /dev/mapper/$DM
 		check "$fs/dm: an fsync waiting on a failing write-through write returns the error" \

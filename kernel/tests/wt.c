@@ -428,21 +428,50 @@ static int cmd_readback(const char *path, const char *dev)
 	return failures ? 1 : 0;
 }
 
-static unsigned long long sectors_written(const char *disk)
+/*
+ * The counters of /sys/block/@disk/stat into @f (at least @need of them,
+ * at most 17); @disk may be a path relative to /sys/block.
+ */
+static void disk_stat(const char *disk, unsigned long long *f, int need)
 {
 	char path[128];
-	unsigned long long f[11] = { 0 };
-	FILE *f_;
+	FILE *fp;
+	int n = 0;
 
 	snprintf(path, sizeof(path), "/sys/block/%s/stat", disk);
-	f_ = fopen(path, "r");
-	if (!f_)
+	fp = fopen(path, "r");
+	if (!fp)
 		die(path);
-	if (fscanf(f_, "%llu %llu %llu %llu %llu %llu %llu", &f[0], &f[1], &f[2],
-		   &f[3], &f[4], &f[5], &f[6]) != 7)
+	while (n < 17 && fscanf(fp, "%llu", &f[n]) == 1)
+		n++;
+	fclose(fp);
+	if (n < need) {
+		errno = EINVAL;
 		die("parse /sys/block/.../stat");
-	fclose(f_);
+	}
+}
+
+/* Sectors written to @disk so far (the stat file's 7th counter). */
+static unsigned long long sectors_written(const char *disk)
+{
+	unsigned long long f[17] = { 0 };
+
+	disk_stat(disk, f, 7);
 	return f[6];
+}
+
+/*
+ * Wait up to @seconds for @child to exit, with its status in *@st:
+ * returns 0 once it has, -1 if it is still running then.
+ */
+static int wait_child(pid_t child, int seconds, int *st)
+{
+	for (int i = 0; i < seconds * 10; i++) {
+		if (waitpid(child, st, WNOHANG) == child)
+			return 0;
+		usleep(100000);
+	}
+	return -1;
 }
 
 static int cmd_granularity(const char *path, const char *disk)
@@ -1461,7 +1490,7 @@ static void atomichang_round(const char *path, int v, unsigned char *buf)
 static int cmd_atomichang(const char *path)
 {
 	pid_t child;
-	int st, i;
+	int st;
 
 	fflush(stdout);
 	child = fork();
@@ -1476,18 +1505,13 @@ static int cmd_atomichang(const char *path)
 		fflush(stdout);
 		_exit(failures ? 1 : 0);
 	}
-	for (i = 0; i < 600; i++) {
-		pid_t r = waitpid(child, &st, WNOHANG);
-
-		if (r == child) {
-			if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-				printf("ok: 16 rounds of truncate, fallocate, punch, truncate and an atomic write-through write over mixed extents\n");
-				return 0;
-			}
-			fail("the rounds failed (status 0x%x)", st);
-			return 1;
+	if (!wait_child(child, 60, &st)) {
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+			printf("ok: 16 rounds of truncate, fallocate, punch, truncate and an atomic write-through write over mixed extents\n");
+			return 0;
 		}
-		usleep(100000);
+		fail("the rounds failed (status 0x%x)", st);
+		return 1;
 	}
 	{
 		char p[64], line[256];
@@ -2014,24 +2038,12 @@ struct disk_ops {
 	unsigned long long writes, flushes;
 };
 
+/* Write requests and flushes (the stat file's 5th and 16th counters). */
 static void disk_ops_read(const char *disk, struct disk_ops *o)
 {
 	unsigned long long f[17] = { 0 };
-	char path[128];
-	FILE *fp;
-	int n = 0;
 
-	snprintf(path, sizeof(path), "/sys/block/%s/stat", disk);
-	fp = fopen(path, "r");
-	if (!fp)
-		die(path);
-	while (n < 17 && fscanf(fp, "%llu", &f[n]) == 1)
-		n++;
-	fclose(fp);
-	if (n < 16) {
-		errno = EINVAL;
-		die("/sys/block/DISK/stat has no flush counter");
-	}
+	disk_stat(disk, f, 16);
 	o->writes = f[4];
 	o->flushes = f[15];
 }
@@ -2057,7 +2069,7 @@ static void dsync_syncflag(const char *path)
 {
 	char name[600];
 	unsigned char *buf = xaligned(8192);
-	int fd, attr, st, i;
+	int fd, attr, st;
 	pid_t child;
 
 	snprintf(name, sizeof(name), "%s.sync", path);
@@ -2074,12 +2086,7 @@ static void dsync_syncflag(const char *path)
 		die("fork");
 	if (child == 0)
 		_exit(wt_write(fd, buf, 8192, 0, RWF_WRITETHROUGH) == 8192 ? 0 : 1);
-	for (i = 0; i < 600; i++) {
-		if (waitpid(child, &st, WNOHANG) == child)
-			break;
-		usleep(100000);
-	}
-	if (i == 600) {
+	if (wait_child(child, 60, &st)) {
 		fail("a write-through write to a file with the sync flag hangs (no return in 60 s)");
 		free(buf);
 		return;		/* the child stays blocked; leave its file */
@@ -2606,7 +2613,7 @@ static void c2order_steps(const char *path, const char *dev, int convert)
 static int cmd_c2order(const char *path, const char *dev, const char *part)
 {
 	pid_t child;
-	int st, i, convert = !strcmp(part, "convert");
+	int st, convert = !strcmp(part, "convert");
 
 	if (!convert && strcmp(part, "copy")) {
 		fprintf(stderr, "wt c2order: copy or convert\n");
@@ -2622,17 +2629,14 @@ static int cmd_c2order(const char *path, const char *dev, const char *part)
 		fflush(stdout);
 		_exit(failures ? 1 : 0);
 	}
-	for (i = 0; i < 900; i++) {
-		if (waitpid(child, &st, WNOHANG) == child) {
-			if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-				printf("ok: %s: no handle waits for the commit while folios of the write are under writeback\n",
-				       part);
-				return 0;
-			}
-			fail("c2order %s failed (status 0x%x)", part, st);
-			return 1;
+	if (!wait_child(child, 90, &st)) {
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+			printf("ok: %s: no handle waits for the commit while folios of the write are under writeback\n",
+			       part);
+			return 0;
 		}
-		usleep(100000);
+		fail("c2order %s failed (status 0x%x)", part, st);
+		return 1;
 	}
 	{
 		char p[512], line[256], *e;

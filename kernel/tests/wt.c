@@ -9,7 +9,7 @@
  *                               when pwritev2 returns
  *   wt granularity FILE DISK    a 4 KiB write into a large dirty folio
  *                               sends 4 KiB; the rest stays dirty
- *   wt errors FILE OTHERFS_FILE the EOPNOTSUPP / EINVAL cases
+ *   wt errors FILE OTHERFS_FILE the EOPNOTSUPP / EINVAL / EAGAIN cases
  *   wt uring FILE BLOCKDEV [atomic] [written]
  *                               io_uring, queue depth 32 (atomic: with
  *                               RWF_ATOMIC, 16 KiB writes; written: over
@@ -69,6 +69,14 @@
  *                               are under writeback and unsubmitted (an
  *                               fsync and a commit in the order that
  *                               deadlocks; fails after 90 s)
+ *   wt nowait FILE BLOCKDEV [atomic]
+ *                               io_uring overwrites are issued inline
+ *                               (IOCB_NOWAIT), their data in the page
+ *                               cache when submission returns, or
+ *                               refused untouched (needs a lazytime mount)
+ *   wt writers FILE BLOCKDEV    4 threads write through to one file,
+ *                               overlapping: no torn block, the device
+ *                               holds what the page cache holds
  *
  * The device is read with O_DIRECT on the block device at the extents
  * FIEMAP reports (without FIEMAP_FLAG_SYNC), so writeback of the file
@@ -82,6 +90,7 @@
 #include <linux/dqblk_xfs.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
+#include <limits.h>
 #include <liburing.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -94,6 +103,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -537,9 +547,27 @@ static int cmd_errors(const char *path, const char *other)
 		     EOPNOTSUPP);
 	expect_errno("RWF_WRITETHROUGH | RWF_DONTCACHE",
 		     wt_write(fd, buf, 4096, 0, RWF_WRITETHROUGH | RWF_DONTCACHE), EINVAL);
-	/* not EAGAIN, which pwritev2() callers would retry forever */
-	expect_errno("RWF_WRITETHROUGH | RWF_NOWAIT",
-		     wt_write(fd, buf, 4096, 0, RWF_WRITETHROUGH | RWF_NOWAIT), EOPNOTSUPP);
+	/*
+	 * RWF_NOWAIT: only overwrites of written blocks (see wt nowait); a
+	 * write that extends the file or fills a hole would wait, and is
+	 * refused without changing anything.
+	 */
+	expect_errno("RWF_WRITETHROUGH | RWF_NOWAIT extending the file",
+		     wt_write(fd, buf, 4096, 4096, RWF_WRITETHROUGH | RWF_NOWAIT), EAGAIN);
+	if (lseek(fd, 0, SEEK_END) != 4096)
+		fail("the refused write changed the size to %lld",
+		     (long long)lseek(fd, 0, SEEK_END));
+	if (ftruncate(fd, 65536))
+		die("ftruncate");
+	expect_errno("RWF_WRITETHROUGH | RWF_NOWAIT into a hole",
+		     wt_write(fd, buf, 4096, 32768, RWF_WRITETHROUGH | RWF_NOWAIT), EAGAIN);
+	if (pread(fd, buf + 4096, 4096, 32768) != 4096)
+		die("pread");
+	for (int i = 0; i < 4096; i++)
+		if (buf[4096 + i]) {
+			fail("the refused write into a hole left data in it");
+			break;
+		}
 	expect_errno("RWF_WRITETHROUGH on a file system without support",
 		     wt_write(ofd, buf, 4096, 0, RWF_WRITETHROUGH), EOPNOTSUPP);
 	expect_errno("an unknown RWF flag (0x400)", wt_write(fd, buf, 4096, 0, 0x400),
@@ -2691,6 +2719,304 @@ static int cmd_c2order(const char *path, const char *dev, const char *part)
 	return 1;
 }
 
+/*
+ * io_uring write-through overwrites of written blocks are issued inline
+ * (wt nowait), with IOCB_NOWAIT: each one's data is in the page cache when
+ * io_uring_submit() returns, so that a buffered read sees it at once and
+ * the caller may reuse its buffer while the device write is in flight
+ * (one buffer serves every write here, scribbled over after each
+ * submission).  The writes carry RWF_NOWAIT, so that a write that cannot
+ * be issued without waiting completes with EAGAIN instead of going to an
+ * io_uring worker; such a write must have left the page cache alone.  Up to 32 writes are in flight, to
+ * distinct blocks.  The file system must be mounted with lazytime: a
+ * timestamp update without it needs a transaction, which IOCB_NOWAIT
+ * refuses (for O_DIRECT writes as well).  xfs must then issue every write
+ * inline; ext4 cannot update timestamps without waiting at all (see
+ * generic_update_time()), so it refuses the writes that are due one, about
+ * one per clock tick, and only has to issue most writes inline.  A write
+ * refused is written again at once, synchronously.
+ */
+static int cmd_nowait(const char *path, const char *dev, int atomic)
+{
+	enum { QD = 32, NBLK = 1024, WRITES = 512 };
+	const int BS = atomic ? 16384 : 4096;
+	const int flags = RWF_WRITETHROUGH | RWF_NOWAIT | (atomic ? RWF_ATOMIC : 0);
+	unsigned char *buf = xaligned(BS), *chk = xaligned(BS);
+	unsigned int *seed = calloc(NBLK, sizeof(*seed));
+	int *perm = malloc(NBLK * sizeof(*perm));
+	char *seen = calloc(WRITES, 1);
+	int fd = open_file(path);
+	int bdev = open(dev, O_RDONLY | O_DIRECT);
+	int inflight = 0, refused = 0, ret;
+	struct statfs sfs;
+	struct io_uring ring;
+
+	if (bdev < 0)
+		die(dev);
+	if (!seed || !perm || !seen)
+		die("calloc");
+	if (fstatfs(fd, &sfs))
+		die("fstatfs");
+	for (int pad = 0;; pad++) {
+		unsigned long long phys;
+		char padname[PATH_MAX];
+		int pfd;
+
+		for (int b = 0; b < NBLK; b++) {
+			fill(buf, BS, (off_t)b * BS, 99);
+			if (pwrite(fd, buf, BS, (off_t)b * BS) != BS)
+				die("writing the file's blocks");
+			seed[b] = 99;
+			perm[b] = b;
+		}
+		if (fsync(fd))
+			die("fsync");
+		/*
+		 * The device writes an atomic write in place only at an
+		 * aligned sector: move the file's blocks until they are, with
+		 * a file that fills the space before them.
+		 */
+		phys = sector_of(fd, 0) * 512;
+		if (!atomic || phys % BS == 0)
+			break;
+		if (pad == 4) {
+			fprintf(stderr, "wt: the file's blocks are not %d-byte aligned on the device\n",
+				BS);
+			exit(2);
+		}
+		snprintf(padname, sizeof(padname), "%s.pad%d", path, pad);
+		pfd = open_file(padname);
+		if (pwrite(pfd, buf, BS - phys % BS, 0) != (ssize_t)(BS - phys % BS) ||
+		    fsync(pfd) || ftruncate(fd, 0) || fsync(fd))
+			die("moving the file's blocks");
+		close(pfd);
+	}
+	for (int b = NBLK - 1; b > 0; b--) {
+		int r = rand() % (b + 1), t = perm[b];
+
+		perm[b] = perm[r];
+		perm[r] = t;
+	}
+	ret = io_uring_queue_init(QD, &ring, 0);
+	if (ret < 0) {
+		errno = -ret;
+		die("io_uring_queue_init");
+	}
+	for (int i = 0; i < WRITES + QD; i++) {
+		struct io_uring_cqe *cqe;
+		struct io_uring_sqe *sqe;
+		off_t off = (off_t)perm[i % NBLK] * BS;
+
+		if (inflight == QD || (i >= WRITES && inflight)) {
+			int w;
+
+			ret = io_uring_wait_cqe(&ring, &cqe);
+			if (ret < 0) {
+				errno = -ret;
+				die("io_uring_wait_cqe");
+			}
+			w = (int)io_uring_cqe_get_data64(cqe);
+			if (cqe->res == BS && !seen[w])
+				fail("write %d completed, but its data was not in the page cache when io_uring_submit() returned",
+				     w);
+			else if (cqe->res == -EAGAIN && seen[w])
+				fail("write %d was refused with EAGAIN, but its data had reached the page cache",
+				     w);
+			else if (cqe->res != BS && cqe->res != -EAGAIN)
+				fail("write %d: res %d (%s)", w, cqe->res,
+				     cqe->res < 0 ? strerror(-cqe->res) : "short");
+			if (cqe->res == -EAGAIN)
+				refused++;
+			io_uring_cqe_seen(&ring, cqe);
+			inflight--;
+		}
+		if (i >= WRITES)
+			continue;
+		fill(buf, BS, off, 1000 + i);
+		sqe = io_uring_get_sqe(&ring);
+		io_uring_prep_write(sqe, fd, buf, BS, off);
+		sqe->rw_flags = flags;
+		io_uring_sqe_set_data64(sqe, i);
+		ret = io_uring_submit(&ring);
+		if (ret != 1) {
+			fail("io_uring_submit returned %d", ret);
+			break;
+		}
+		inflight++;
+		if (pread(fd, chk, BS, off) != BS)
+			die("pread");
+		seen[i] = !memcmp(chk, buf, BS);
+		/*
+		 * Not issued inline: refused (see the completion), and written
+		 * again at once, synchronously, which also updates the
+		 * timestamps a refusal may have been due to.
+		 */
+		if (!seen[i] && wt_write(fd, buf, BS, off, flags & ~RWF_NOWAIT) != BS)
+			fail("write %d, again without RWF_NOWAIT: %s", i,
+			     strerror(errno));
+		memset(buf, 0x5a, BS);
+	}
+	io_uring_queue_exit(&ring);
+	for (int i = 0; i < WRITES; i++)
+		seed[perm[i]] = 1000 + i;
+	if (sfs.f_type == 0x58465342 && refused)	/* XFS_SUPER_MAGIC */
+		fail("xfs refused %d of %d writes: they were not issued inline with IOCB_NOWAIT",
+		     refused, WRITES);
+	if (refused > WRITES / 2)
+		fail("%d of %d writes were refused: most were not issued inline with IOCB_NOWAIT",
+		     refused, WRITES);
+	for (int b = 0; b < NBLK; b++) {
+		char what[64];
+
+		fill(buf, BS, (off_t)b * BS, seed[b]);
+		snprintf(what, sizeof(what), "block %d", b);
+		verify(fd, bdev, (off_t)b * BS, BS, buf, what);
+	}
+	printf("nowait: %d %s%d-byte io_uring writes (RWF_NOWAIT) over written blocks, up to %d in flight: %d issued inline, in the page cache on return; %d refused (EAGAIN, page cache untouched); %d failure(s)\n",
+	       WRITES, atomic ? "atomic " : "", BS, QD, WRITES - refused, refused,
+	       failures);
+	close(bdev);
+	close(fd);
+	free(buf);
+	free(chk);
+	free(seed);
+	free(perm);
+	free(seen);
+	return failures ? 1 : 0;
+}
+
+/*
+ * Several writers on one file (wt writers): threads write through at
+ * random, 4 KiB writes and 8 KiB writes that straddle three blocks (from
+ * the middle of one to the middle of the next but one), so that writers
+ * overlap.  Most blocks are written (the file systems take overwrites with
+ * the inode lock shared); every 16th starts as a hole, whose first write
+ * allocates (with the inode lock exclusive).  Afterwards every block holds
+ * the data of one write that covered it (or its first data), whole or in
+ * halves where two straddling writes meet, and the device holds what the
+ * page cache holds.
+ */
+enum { WR_THREADS = 4, WR_WRITES = 400, WR_NBLK = 256, WR_BS = 4096 };
+
+struct wr_log {
+	int		fd;
+	unsigned int	id;
+	int		n;
+	off_t		off[WR_WRITES];
+	size_t		len[WR_WRITES];
+};
+
+static int wr_hole(int b)
+{
+	return b % 16 == 15;
+}
+
+static void *wr_run(void *arg)
+{
+	struct wr_log *l = arg;
+	unsigned char *buf = xaligned(2 * WR_BS);
+	unsigned int r = l->id * 7919 + 1;
+
+	for (l->n = 0; l->n < WR_WRITES; l->n++) {
+		int i = l->n, b, two;
+
+		r = r * 1103515245 + 12345;
+		b = (r >> 8) % WR_NBLK;
+		two = ((r >> 20) % 10) < 3 && b < WR_NBLK - 2;
+		l->off[i] = (off_t)b * WR_BS + (two ? WR_BS / 2 : 0);
+		l->len[i] = two ? 2 * WR_BS : WR_BS;
+		fill(buf, l->len[i], l->off[i], l->id * WR_WRITES + i);
+		if (wt_write(l->fd, buf, l->len[i], l->off[i], RWF_WRITETHROUGH) !=
+		    (ssize_t)l->len[i]) {
+			fail("writer %u, write %d: %s", l->id, i, strerror(errno));
+			break;
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+/* Does [off, off + len) of @cache hold the first data or one write's? */
+static int wr_match(const struct wr_log *logs, const unsigned char *cache,
+		    off_t off, size_t len, unsigned char *want)
+{
+	if (wr_hole(off / WR_BS))
+		memset(want, 0, len);
+	else
+		fill(want, len, off, 99);
+	if (!memcmp(want, cache + off, len))
+		return 1;
+	for (int w = 0; w < WR_THREADS; w++)
+		for (int i = 0; i < logs[w].n; i++) {
+			off_t s = logs[w].off[i], e = s + logs[w].len[i];
+
+			if (s > off || e < off + (off_t)len)
+				continue;
+			fill(want, logs[w].len[i], s, logs[w].id * WR_WRITES + i);
+			if (!memcmp(want + (off - s), cache + off, len))
+				return 1;
+		}
+	return 0;
+}
+
+static int cmd_writers(const char *path, const char *dev)
+{
+	static struct wr_log logs[WR_THREADS];
+	const size_t size = (size_t)WR_NBLK * WR_BS;
+	unsigned char *cache = xaligned(size), *disk = xaligned(WR_BS);
+	unsigned char *want = xaligned(2 * WR_BS);
+	pthread_t t[WR_THREADS];
+	int fd = open_file(path);
+	int bdev = open(dev, O_RDONLY | O_DIRECT);
+	int torn = 0, differ = 0;
+
+	if (bdev < 0)
+		die(dev);
+	for (int b = 0; b < WR_NBLK; b++) {
+		fill(cache, WR_BS, (off_t)b * WR_BS, 99);
+		if (!wr_hole(b) &&
+		    pwrite(fd, cache, WR_BS, (off_t)b * WR_BS) != WR_BS)
+			die("writing the file's blocks");
+	}
+	if (ftruncate(fd, size) || fsync(fd))
+		die("ftruncate, fsync");
+	for (unsigned int i = 0; i < WR_THREADS; i++) {
+		logs[i].fd = fd;
+		logs[i].id = i + 1;
+		if (pthread_create(&t[i], NULL, wr_run, &logs[i]))
+			die("pthread_create");
+	}
+	for (int i = 0; i < WR_THREADS; i++)
+		pthread_join(t[i], NULL);
+
+	if (pread(fd, cache, size, 0) != (ssize_t)size)
+		die("pread");
+	for (int b = 0; b < WR_NBLK; b++) {
+		off_t off = (off_t)b * WR_BS;
+
+		if (read_from_device(fd, bdev, off, WR_BS, disk) == 0 &&
+		    memcmp(disk, cache + off, WR_BS) && ++differ <= 3)
+			fail("block %d: the device holds other data than the page cache",
+			     b);
+		if (!wr_match(logs, cache, off, WR_BS, want) &&
+		    !(wr_match(logs, cache, off, WR_BS / 2, want) &&
+		      wr_match(logs, cache, off + WR_BS / 2, WR_BS / 2, want)) &&
+		    ++torn <= 3)
+			fail("block %d holds data of no single write (torn)", b);
+	}
+	if (torn > 3 || differ > 3)
+		fail("%d torn block(s), %d block(s) differ between the device and the page cache",
+		     torn, differ);
+	printf("writers: %d threads x %d write-through writes (4 KiB and 8 KiB, overlapping, some into holes) on one file: %d torn, %d differ from the device, %d failure(s)\n",
+	       WR_THREADS, WR_WRITES, torn, differ, failures);
+	close(bdev);
+	close(fd);
+	free(cache);
+	free(disk);
+	free(want);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "readback"))
@@ -2744,7 +3070,13 @@ int main(int argc, char **argv)
 		return cmd_dsync(argv[2], argv[3]);
 	if (argc == 5 && !strcmp(argv[1], "c2order"))
 		return cmd_c2order(argv[2], argv[3], argv[4]);
+	if (argc == 4 && !strcmp(argv[1], "nowait"))
+		return cmd_nowait(argv[2], argv[3], 0);
+	if (argc == 5 && !strcmp(argv[1], "nowait") && !strcmp(argv[4], "atomic"))
+		return cmd_nowait(argv[2], argv[3], 1);
+	if (argc == 4 && !strcmp(argv[1], "writers"))
+		return cmd_writers(argv[2], argv[3]);
 usage:
-	fprintf(stderr, "usage: wt readback|granularity|errors|uring|atomic|misc|ioerr|lost|fsyncerr|eofzero|dsync FILE ARG, wt cowenospc|inline|atomichang|delalloc|nearfull|nearquota FILE, wt c2order FILE DMDEV copy|convert\n");
+	fprintf(stderr, "usage: wt readback|granularity|errors|uring|atomic|misc|ioerr|lost|fsyncerr|eofzero|dsync|nowait|writers FILE ARG, wt cowenospc|inline|atomichang|delalloc|nearfull|nearquota FILE, wt c2order FILE DMDEV copy|convert\n");
 	return 2;
 }

@@ -17,7 +17,8 @@ STRESS_SEED=${STRESS_SEED:-}
 # fsyncerr, eofzero, cowenospc, inline, c2order, atomichang), for showing
 # them fail and pass quickly; WT_ONLY=c2 only c2order; WT_ONLY=jstress
 # only the journal-pressure stress; WT_ONLY=m1 only delalloc and
-# nearfull; WT_ONLY=overlap only the stress with overlapping writers
+# nearfull; WT_ONLY=overlap only the stress with overlapping writers;
+# WT_ONLY=nowait only the concurrency checks (writers, nowait)
 WT_ONLY=${WT_ONLY:-}
 # seconds of the stress with overlapping writers (wt_stress --overlap)
 OVERLAP_SECONDS=${OVERLAP_SECONDS:-30}
@@ -119,6 +120,34 @@ if [ "$WT_ONLY" = m1 ]; then
 	exit
 fi
 
+# concurrent FS DEV: on a mounted FS, writers on one file and io_uring
+# overwrites issued inline; the latter with lazytime, so that a timestamp
+# update never needs a transaction (which IOCB_NOWAIT refuses)
+concurrent() {
+	local fs=$1 dev=$2
+	check "$fs/$dev: 4 writers on one file, overlapping: no torn block, the device holds what the page cache holds" \
+		$WT writers $MNT/writers /dev/$dev
+	check "remount $fs lazytime" mount -o remount,lazytime $MNT || return
+	check "$fs/$dev: io_uring overwrites issued inline (IOCB_NOWAIT), in the page cache when submission returns" \
+		$WT nowait $MNT/nowait /dev/$dev
+	if [ $fs != ext4 ]; then
+		check "$fs/$dev: atomic io_uring overwrites issued inline (IOCB_NOWAIT), in the page cache when submission returns" \
+			$WT nowait $MNT/nowait-atomic /dev/$dev atomic
+	fi
+	check "remount $fs nolazytime" mount -o remount,nolazytime $MNT
+}
+
+if [ "$WT_ONLY" = nowait ]; then
+	for fs in xfs ext4 ext4-bigalloc; do
+		note "$fs on nvme0n1: concurrency"
+		make_fs $fs nvme0n1 || continue
+		concurrent $fs nvme0n1
+		umount $MNT
+	done
+	finish
+	exit
+fi
+
 if [ "$WT_ONLY" = overlap ]; then
 	overlap xfs
 	overlap ext4-bigalloc
@@ -168,6 +197,7 @@ for dev in nvme0n1 $sd; do
 			check "$fs/$dev: atomic write-through, io_uring at queue depth 32 over written blocks (asynchronous completion)" \
 				$WT uring $MNT/uring-atomic-written /dev/$dev atomic written
 		fi
+		[ $dev = nvme0n1 ] && concurrent $fs $dev
 		if [ $dev = nvme0n1 ]; then
 			check_v1 "$fs/$dev: next to hole punch, fallocate, O_DIRECT, freeze, ENOSPC" \
 				$WT misc $MNT/misc /dev/$dev

@@ -11,7 +11,8 @@
 #   atomic    the same, 16 KiB with RWF_ATOMIC: wt+atomic / direct+atomic
 #             (xfs and ext4-bigalloc)
 #   threads4  4 threads of synchronous pwritev2 on the one file: wt / direct
-#   qd1       one synchronous writer: wt / direct (also the CPU per write)
+#   qd1       one synchronous writer: wt / direct (also the CPU per write),
+#             and plain buffered writes without fdatasync (the copy's CPU)
 #   reader    random 4 KiB buffered preads of the (cached) file, one every
 #             100 us, latency percentiles, with no writer / with a QD1
 #             write-through writer
@@ -145,6 +146,8 @@ for rep in $(seq 1 "$REPEATS"); do
 		pair qd32 $MNT/file "-q 32" wt direct
 		pair threads4 $MNT/file "-t 4" wt direct
 		pair qd1 $MNT/file "" wt direct
+		# the copy alone: plain buffered overwrites, no fdatasync
+		run qd1 $MNT/file -- -S buffered "$SECS"
 		pair reader $MNT/file "-r" none wt
 		for p in wt+dsync direct+dsync buffered+dsync; do
 			run dsync $MNT/file -- "$p" "$DSYNC_SECS"

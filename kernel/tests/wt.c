@@ -421,6 +421,63 @@ static int cmd_readback(const char *path, const char *dev)
 		munmap(m, 16384);
 		free(buf);
 	}
+	/*
+	 * Non-atomic writes copy straight from the caller (0018): a source
+	 * that is a shared mapping of the same file, of another range (not
+	 * cached: dropped with POSIX_FADV_DONTNEED, so the copy faults it in
+	 * from the device) and of the very range written; and a source whose
+	 * second half is not mapped, which makes a short write of the first.
+	 */
+	{
+		const off_t a = 12 << 20, b = a + 65536;
+		unsigned char *buf = xaligned(16384), *m;
+
+		fill(buf, 16384, a, seed++);
+		if (pwrite(fd, buf, 16384, a) != 16384 || fsync(fd) ||
+		    posix_fadvise(fd, a, 16384, POSIX_FADV_DONTNEED))
+			die("write, fsync, fadvise");
+		m = mmap(NULL, 16384, PROT_READ | PROT_WRITE, MAP_SHARED, fd, a);
+		if (m == MAP_FAILED)
+			die("mmap");
+		if (wt_write(fd, m, 16384, b, RWF_WRITETHROUGH) != 16384)
+			fail("write-through from a mapping of another range of the file: %s",
+			     strerror(errno));
+		verify(fd, bdev, b, 16384, buf,
+		       "write-through from a mapping of another range of the file");
+		if (wt_write(fd, m + 4096, 8192, a + 4096, RWF_WRITETHROUGH) != 8192)
+			fail("write-through from a mapping of the range itself: %s",
+			     strerror(errno));
+		verify(fd, bdev, a, 16384, buf,
+		       "write-through from a mapping of the range itself");
+		munmap(m, 16384);
+	}
+	{
+		const off_t c = 13 << 20;
+		unsigned char *old = xaligned(16384), *want = xaligned(16384);
+		unsigned char *m = mmap(NULL, 16384, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ssize_t r;
+
+		if (m == MAP_FAILED)
+			die("mmap");
+		fill(old, 16384, c, seed++);
+		if (pwrite(fd, old, 16384, c) != 16384 || fsync(fd))
+			die("write and fsync");
+		fill(m, 16384, c, seed++);
+		memcpy(want, m, 8192);
+		memcpy(want + 8192, old + 8192, 8192);
+		if (munmap(m + 8192, 8192))
+			die("munmap");
+		r = wt_write(fd, m, 16384, c, RWF_WRITETHROUGH);
+		if (r != 8192)
+			fail("write-through from a half-unmapped buffer returned %zd (%s), expected a short write of 8192",
+			     r, r < 0 ? strerror(errno) : "bytes");
+		verify(fd, bdev, c, 16384, want,
+		       "short write-through from a half-unmapped buffer");
+		munmap(m, 8192);
+		free(old);
+		free(want);
+	}
 	/* RWF_DSYNC with write-through */
 	{
 		unsigned char *buf = xaligned(8192);

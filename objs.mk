@@ -6,6 +6,7 @@
 MODULE_big = wtsmgr
 OBJS = \
 	$(WIN32RES) \
+	src/async_writes.o \
 	src/fpw.o \
 	src/nvme.o \
 	src/probe.o \
@@ -16,7 +17,8 @@ OBJS = \
 	src/wtsmgr.o
 
 EXTENSION = wtsmgr
-DATA = sql/wtsmgr--1.0.sql sql/wtsmgr--1.0--1.1.sql sql/wtsmgr--1.1--1.2.sql
+DATA = sql/wtsmgr--1.0.sql sql/wtsmgr--1.0--1.1.sql sql/wtsmgr--1.1--1.2.sql \
+	sql/wtsmgr--1.2--1.3.sql
 PGFILEDESC = "wtsmgr - atomic write-through data writes for PostgreSQL"
 
 PG_CPPFLAGS = -I$(srcdir)/include
@@ -27,6 +29,15 @@ ifneq ($(WTSMGR_LIBNVME),no)
 ifeq ($(shell pkg-config --exists libnvme 2>/dev/null && echo yes),yes)
 PG_CPPFLAGS += -DWTSMGR_HAVE_LIBNVME $(shell pkg-config --cflags libnvme)
 SHLIB_LINK += $(shell pkg-config --libs libnvme)
+endif
+endif
+
+# liburing (Debian's liburing-dev), optional: asynchronous data writes
+# (src/async_writes.c).  WTSMGR_LIBURING=no builds without it.
+ifneq ($(WTSMGR_LIBURING),no)
+ifeq ($(shell pkg-config --exists liburing 2>/dev/null && echo yes),yes)
+PG_CPPFLAGS += -DWTSMGR_HAVE_LIBURING $(shell pkg-config --cflags liburing)
+SHLIB_LINK += $(shell pkg-config --libs liburing)
 endif
 endif
 

@@ -15,6 +15,7 @@
 
 #include "access/xlog.h"
 #include "datatype/timestamp.h"
+#include "storage/block.h"
 #include "storage/fd.h"
 
 /*
@@ -58,12 +59,32 @@ typedef enum WtsmgrInject
 	WTSMGR_INJECT_EIO,			/* device error */
 } WtsmgrInject;
 
+/* wtsmgr.async_writes: which processes submit data writes asynchronously */
+typedef enum WtsmgrAsync
+{
+	WTSMGR_ASYNC_OFF,
+	WTSMGR_ASYNC_BACKGROUND,	/* the checkpointer and the bgwriter */
+	WTSMGR_ASYNC_ALL,			/* every process */
+} WtsmgrAsync;
+
+/* wtsmgr.inject_async_fault: break the asynchronous path (tests) */
+typedef enum WtsmgrAsyncFault
+{
+	WTSMGR_ASYNC_FAULT_OFF,
+	WTSMGR_ASYNC_FAULT_EIO,		/* a completed write reports EIO */
+	WTSMGR_ASYNC_FAULT_LATE_COPY,	/* the page reaches the kernel only at
+									 * the process's next data write */
+} WtsmgrAsyncFault;
+
 /* GUC variables (wtsmgr.c) */
 extern int	wtsmgr_mode;
 extern int	wtsmgr_fpw_policy;
 extern bool wtsmgr_wal_write_zeroes;
 extern int	wtsmgr_inject_atomic_failure;
 extern bool wtsmgr_allow_unproven_start;
+extern int	wtsmgr_async_writes;
+extern int	wtsmgr_max_inflight_writes;
+extern int	wtsmgr_inject_async_fault;
 
 /* What the write path really does, decided at startup (wtsmgr.c) */
 extern int	wtsmgr_effective_mode;
@@ -106,6 +127,9 @@ typedef struct WtsmgrLocation
 	int			writethrough_errno;
 	bool		atomic_ok;		/* pwritev2(RWF_WRITETHROUGH|RWF_ATOMIC) */
 	int			atomic_errno;
+	/* an io_uring atomic write-through write with RWF_NOWAIT */
+	bool		async_ok;
+	int			async_errno;
 	bool		limits_ok;		/* BLCKSZ within [unit_min, unit_max] */
 	bool		probe_ok;		/* all of the above */
 	char		reason[256];
@@ -134,6 +158,7 @@ extern void wtsmgr_replay_warning_init(void);
 /* rebind.c */
 extern const char *wtsmgr_write_path_method;
 extern int	wtsmgr_rebound_slots;
+extern bool wtsmgr_rebound_barriers;
 extern void wtsmgr_take_over_writes(void);
 extern void wtsmgr_check_take_over(void);
 
@@ -141,6 +166,8 @@ extern void wtsmgr_check_take_over(void);
  * write_path.c: the write path, entered through the core hooks or through
  * replacements of the libc functions; the real libc functions behind it.
  */
+extern void wtsmgr_fd_path(int fd, char *buf, size_t len);
+extern BlockNumber wtsmgr_block_number(const char *path, off_t offset);
 extern ssize_t (*wtsmgr_real_pwritev) (int fd, const struct iovec *iov,
 									   int iovcnt, off_t offset);
 #ifdef PG_HAVE_FILE_PWRITEV_HOOK
@@ -158,6 +185,36 @@ extern ssize_t wtsmgr_pwritev(int fd, const struct iovec *iov, int iovcnt,
 extern int	wtsmgr_posix_fallocate(int fd, off_t offset, off_t len);
 #endif
 
+/*
+ * async_writes.c: atomic data writes submitted through io_uring, and the
+ * barriers that complete them (replacements of libc functions).
+ */
+extern bool wtsmgr_async_proven;	/* decided in the postmaster */
+extern char wtsmgr_async_reason[256];
+extern void wtsmgr_async_probe(int fd, WtsmgrLocation *loc);
+extern void wtsmgr_async_decide(void);
+extern const char *wtsmgr_async_name(int value);
+extern bool wtsmgr_async_write_page(int fd, const struct iovec *iov,
+									int iovcnt, off_t offset);
+extern int	wtsmgr_async_fsync(int fd);
+extern int	wtsmgr_async_fdatasync(int fd);
+extern int	wtsmgr_async_sync_file_range(int fd, off_t offset, off_t nbytes,
+										 unsigned int flags);
+extern int	wtsmgr_async_ftruncate(int fd, off_t length);
+extern int	wtsmgr_async_close(int fd);
+extern int	wtsmgr_async_unlink(const char *path);
+extern int	wtsmgr_async_epoll_wait(int epfd, void *events, int maxevents,
+									int timeout);
+extern int	(*wtsmgr_real_fsync) (int fd);
+extern int	(*wtsmgr_real_fdatasync) (int fd);
+extern int	(*wtsmgr_real_sync_file_range) (int fd, off_t offset,
+											off_t nbytes, unsigned int flags);
+extern int	(*wtsmgr_real_ftruncate) (int fd, off_t length);
+extern int	(*wtsmgr_real_close) (int fd);
+extern int	(*wtsmgr_real_unlink) (const char *path);
+extern int	(*wtsmgr_real_epoll_wait) (int epfd, void *events, int maxevents,
+									   int timeout);
+
 /* stats.c: counters in shared memory, per process, read per backend type */
 typedef enum WtsmgrCounter
 {
@@ -173,11 +230,18 @@ typedef enum WtsmgrCounter
 	WTSMGR_C_WAL_SEG_ZEROES,	/* WAL segments zeroed by write-zeroes */
 	WTSMGR_C_WAL_SEG_FALLBACK,	/* WAL segments zero-filled after all */
 	WTSMGR_C_WAL_ZEROES_BYTES,
+	/* since 1.3 */
+	WTSMGR_C_ASYNC_WRITES,		/* atomic writes submitted asynchronously */
+	WTSMGR_C_ASYNC_REFUSED,		/* ... refused inline, written synchronously */
+	WTSMGR_C_ASYNC_WAITS,		/* waits for completions (sync, full, sleep) */
+	WTSMGR_C_ASYNC_WAIT_US,		/* time spent in those waits, microseconds */
 	WTSMGR_NCOUNTERS
 } WtsmgrCounter;
 
 extern void wtsmgr_stats_init(void);
 extern void wtsmgr_count(WtsmgrCounter c, uint64 value);
+extern void wtsmgr_set_inflight(int inflight);
+extern void wtsmgr_stats_inflight(int64 inflight[], int64 peak[]);
 extern bool wtsmgr_log_wal_fallback_once(void);
 extern bool wtsmgr_stats_available(void);
 extern void wtsmgr_stats_read(uint64 values[][WTSMGR_NCOUNTERS]);

@@ -25,6 +25,11 @@ SELECT backend_type,
  WHERE backend_type IN ('client backend', 'checkpointer')
  ORDER BY backend_type;
 
+-- nothing is asynchronous in writethrough mode, and nothing in flight
+SELECT sum(async_writes) AS async_writes, sum(async_refused) AS refused,
+       sum(async_inflight) AS inflight, max(async_inflight_peak) AS peak
+  FROM wtsmgr_stats;
+
 -- new WAL segments were counted, by write-zeroes or by the fallback
 SELECT sum(wal_segments_write_zeroes + wal_segments_fallback) > 0
          AS wal_segments_counted

@@ -21,6 +21,12 @@ SELECT effective_mode = CASE WHEN kernel_writethrough THEN 'writethrough'
          AS reason_explains
   FROM wtsmgr_status;
 
+-- asynchronous writes need atomic ones: never proven in writethrough mode
+SELECT async_writes, max_inflight_writes, async_proven,
+       async_reason LIKE 'data writes are not atomic%'
+         OR async_reason LIKE '%without liburing%' AS async_reason_explains
+  FROM wtsmgr_status;
+
 -- PGDATA is the first location probed at startup
 SELECT tablespace, path = current_setting('data_directory') AS is_pgdata,
        file_created
@@ -73,9 +79,12 @@ SELECT count(*) >= 0 AS visible FROM wtsmgr_stats;
 RESET ROLE;
 
 -- version 1.0 granted them to PUBLIC; the update to 1.1 revokes that,
--- and 1.2 adds effective_full_page_writes
+-- 1.2 adds effective_full_page_writes, 1.3 the asynchronous writes
 DROP EXTENSION wtsmgr;
 CREATE EXTENSION wtsmgr VERSION '1.0';
+-- the library fills the older, shorter rows too
+SELECT count(*) >= 0 AS stats_1_0, (SELECT mode IS NOT NULL FROM wtsmgr_status) AS status_1_0
+  FROM wtsmgr_stats;
 SELECT has_table_privilege('regress_wtsmgr_nobody', 'wtsmgr_locations', 'SELECT');
 ALTER EXTENSION wtsmgr UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'wtsmgr';
@@ -84,4 +93,7 @@ SELECT has_table_privilege('regress_wtsmgr_nobody', 'wtsmgr_locations', 'SELECT'
 SELECT has_table_privilege('regress_wtsmgr_nobody', 'wtsmgr_status', 'SELECT'),
        has_table_privilege('regress_wtsmgr_monitor', 'wtsmgr_status', 'SELECT');
 SELECT effective_full_page_writes FROM wtsmgr_status;
+SELECT async_proven IS NOT NULL AS status_1_3,
+       (SELECT count(*) >= 0 FROM wtsmgr_stats WHERE async_inflight = 0) AS stats_1_3
+  FROM wtsmgr_status;
 DROP ROLE regress_wtsmgr_nobody, regress_wtsmgr_monitor;

@@ -212,7 +212,11 @@ wtsmgr_probe_path(const char *path, WtsmgrLocation *loc)
 		 loc->dev_atomic_boundary % BLCKSZ == 0);
 
 	if (pwritev2(fd, &iov, 1, 0, RWF_WRITETHROUGH | RWF_ATOMIC) == BLCKSZ)
+	{
 		loc->atomic_ok = true;
+		/* and the same from io_uring, copied when submitted */
+		wtsmgr_async_probe(fd, loc);
+	}
 	else
 		loc->atomic_errno = errno;
 

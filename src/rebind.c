@@ -15,6 +15,11 @@
  * Either is done in the postmaster before any child exists, so every
  * server process inherits it.
  *
+ * In both builds the slots of fsync, fdatasync, sync_file_range,
+ * ftruncate, close, unlink and epoll_wait are rebound too, to the
+ * barriers of the asynchronous writes (async_writes.c): they are
+ * optional, and without all of them writes stay synchronous.
+ *
  * With full RELRO (Debian builds with -z now -z relro) the slots are
  * read-only after start-up: the page is made writable, the slot written
  * and the page given back the protection /proc/self/maps says it had.
@@ -44,44 +49,6 @@
 const char *wtsmgr_write_path_method = "none";
 int			wtsmgr_rebound_slots = 0;
 
-#ifdef PG_HAVE_FILE_PWRITEV_HOOK
-
-/*
- * The core hooks: FileWriteV hands us every relation file write with its
- * wait event, XLogFileInitInternal the zero-fill of a new WAL segment.
- * Both replace the write itself, so they cannot be chained: another
- * library that holds them already is an error, as is a slot rebound by
- * another library below.
- */
-void
-wtsmgr_take_over_writes(void)
-{
-	if (file_pwritev_hook != NULL || wal_segment_init_hook != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("wtsmgr could not take over the server's write calls"),
-				 errdetail("Another library in \"shared_preload_libraries\" has installed file_pwritev_hook or wal_segment_init_hook already."),
-				 errhint("Remove that library or wtsmgr from \"shared_preload_libraries\".")));
-
-	file_pwritev_hook = wtsmgr_file_pwritev;
-	wal_segment_init_hook = wtsmgr_wal_segment_init;
-	wtsmgr_write_path_method = "hook";
-	elog(DEBUG1, "installed file_pwritev_hook and wal_segment_init_hook");
-}
-
-void
-wtsmgr_check_take_over(void)
-{
-	if (file_pwritev_hook != wtsmgr_file_pwritev ||
-		wal_segment_init_hook != wtsmgr_wal_segment_init)
-		ereport(FATAL,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("another library has replaced wtsmgr's file_pwritev_hook or wal_segment_init_hook"),
-				 errdetail("Data writes would bypass wtsmgr's write path."),
-				 errhint("Remove that library or wtsmgr from \"shared_preload_libraries\".")));
-}
-
-#else							/* !PG_HAVE_FILE_PWRITEV_HOOK */
 
 #if defined(__x86_64__)
 #define R_JUMP_SLOT R_X86_64_JUMP_SLOT
@@ -99,6 +66,7 @@ typedef struct RebindTarget
 	void	   *libc;			/* libc's function, as this library sees it */
 	void	   *replacement;
 	bool		required;
+	void	  **real;			/* set to libc's function once rebound */
 	int			nslots;			/* slots found */
 	void	  **slots[4];
 } RebindTarget;
@@ -179,7 +147,10 @@ typedef struct ReboundSlot
 	const char *name;
 } ReboundSlot;
 
-static ReboundSlot rebound[16];
+static ReboundSlot rebound[32];
+
+/* every barrier of async_writes.c was rebound */
+bool		wtsmgr_rebound_barriers = false;
 
 /* libc's function of that name, for the replacements to call. */
 static void *
@@ -238,27 +209,19 @@ refuse(const char *detail)
 			 errhint("This postgres executable has a layout wtsmgr does not know. Remove wtsmgr from \"shared_preload_libraries\" to start the server without it.")));
 }
 
-void
-wtsmgr_take_over_writes(void)
+/*
+ * Rebind the executable's slots of the targets to their replacements, and
+ * point each target's "real" at libc's function.  Nothing is changed if a
+ * required target has no slot or any slot is not as expected.
+ */
+static void
+rebind_executable(RebindTarget *targets, int ntargets)
 {
 #ifdef WTSMGR_NO_REBIND
-	refuse("Rebinding is implemented for x86_64 and aarch64 only.");
+	for (int t = 0; t < ntargets; t++)
+		if (targets[t].required)
+			refuse("Rebinding is implemented for x86_64 and aarch64 only.");
 #else
-	/*
-	 * libc's functions are taken from the objects loaded after this one,
-	 * not by their address here: in an executable built without PIE that
-	 * takes their address, that would be its own PLT entry, which jumps
-	 * through the slot we rebind.
-	 */
-	RebindTarget targets[] = {
-		{{"pwrite", "pwrite64", NULL}, libc_function("pwrite"),
-		(void *) wtsmgr_pwrite, true},
-		{{"pwritev", "pwritev64", NULL}, libc_function("pwritev"),
-		(void *) wtsmgr_pwritev, true},
-		{{"posix_fallocate", "posix_fallocate64", NULL},
-			libc_function("posix_fallocate"), (void *) wtsmgr_posix_fallocate,
-		false},
-	};
 	MainProgram mp = {0};
 	const ElfW(Dyn) *dyn = NULL;
 	const ElfW(Sym) *symtab = NULL;
@@ -331,13 +294,13 @@ wtsmgr_take_over_writes(void)
 
 	if (jmprel)
 		scan_relocations(&mp, jmprel, pltrelsz, symtab, strtab,
-						 targets, lengthof(targets));
+						 targets, ntargets);
 	if (rela)
 		scan_relocations(&mp, rela, relasz, symtab, strtab,
-						 targets, lengthof(targets));
+						 targets, ntargets);
 
 	/* Check everything before changing anything. */
-	for (int t = 0; t < lengthof(targets); t++)
+	for (int t = 0; t < ntargets; t++)
 	{
 		RebindTarget *tg = &targets[t];
 
@@ -376,11 +339,11 @@ wtsmgr_take_over_writes(void)
 		}
 	}
 
-	wtsmgr_real_pwrite = targets[0].libc;
-	wtsmgr_real_pwritev = targets[1].libc;
-	wtsmgr_real_posix_fallocate = targets[2].libc;
+	for (int t = 0; t < ntargets; t++)
+		if (targets[t].real != NULL)
+			*targets[t].real = targets[t].libc;
 
-	for (int t = 0; t < lengthof(targets); t++)
+	for (int t = 0; t < ntargets; t++)
 	{
 		RebindTarget *tg = &targets[t];
 
@@ -437,22 +400,125 @@ wtsmgr_take_over_writes(void)
 			wtsmgr_rebound_slots++;
 		}
 	}
-	wtsmgr_write_path_method = "got";
 	elog(DEBUG1, "rebound %d relocation slots of the postgres executable",
 		 wtsmgr_rebound_slots);
 #endif							/* WTSMGR_NO_REBIND */
 }
 
+/* The barriers of the asynchronous writes, in both builds. */
+#define BARRIER_TARGETS \
+	{{"fsync", NULL}, libc_function("fsync"), (void *) wtsmgr_async_fsync, \
+	false, (void **) &wtsmgr_real_fsync}, \
+	{{"fdatasync", NULL}, libc_function("fdatasync"), \
+	(void *) wtsmgr_async_fdatasync, false, \
+	(void **) &wtsmgr_real_fdatasync}, \
+	{{"sync_file_range", "sync_file_range64", NULL}, \
+	libc_function("sync_file_range"), \
+	(void *) wtsmgr_async_sync_file_range, false, \
+	(void **) &wtsmgr_real_sync_file_range}, \
+	{{"ftruncate", "ftruncate64", NULL}, libc_function("ftruncate"), \
+	(void *) wtsmgr_async_ftruncate, false, \
+	(void **) &wtsmgr_real_ftruncate}, \
+	{{"close", NULL}, libc_function("close"), (void *) wtsmgr_async_close, \
+	false, (void **) &wtsmgr_real_close}, \
+	{{"unlink", NULL}, libc_function("unlink"), (void *) wtsmgr_async_unlink, \
+	false, (void **) &wtsmgr_real_unlink}, \
+	{{"epoll_wait", NULL}, libc_function("epoll_wait"), \
+	(void *) wtsmgr_async_epoll_wait, false, \
+	(void **) &wtsmgr_real_epoll_wait}
+#define NUM_BARRIER_TARGETS 7
+
+static void
+note_barriers(const RebindTarget *barriers)
+{
+	wtsmgr_rebound_barriers = true;
+	for (int t = 0; t < NUM_BARRIER_TARGETS; t++)
+		if (barriers[t].nslots == 0)
+		{
+			wtsmgr_rebound_barriers = false;
+			elog(DEBUG1, "no relocation slot for %s: data writes stay synchronous",
+				 barriers[t].names[0]);
+		}
+}
+
+#ifdef PG_HAVE_FILE_PWRITEV_HOOK
+
+/*
+ * The core hooks: FileWriteV hands us every relation file write with its
+ * wait event, XLogFileInitInternal the zero-fill of a new WAL segment.
+ * Both replace the write itself, so they cannot be chained: another
+ * library that holds them already is an error, as is a slot rebound by
+ * another library below.
+ */
+void
+wtsmgr_take_over_writes(void)
+{
+	RebindTarget targets[] = {BARRIER_TARGETS};
+
+	if (file_pwritev_hook != NULL || wal_segment_init_hook != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("wtsmgr could not take over the server's write calls"),
+				 errdetail("Another library in \"shared_preload_libraries\" has installed file_pwritev_hook or wal_segment_init_hook already."),
+				 errhint("Remove that library or wtsmgr from \"shared_preload_libraries\".")));
+
+	rebind_executable(targets, lengthof(targets));
+	note_barriers(targets);
+	file_pwritev_hook = wtsmgr_file_pwritev;
+	wal_segment_init_hook = wtsmgr_wal_segment_init;
+	wtsmgr_write_path_method = "hook";
+	elog(DEBUG1, "installed file_pwritev_hook and wal_segment_init_hook");
+}
+
+#else							/* !PG_HAVE_FILE_PWRITEV_HOOK */
+
+void
+wtsmgr_take_over_writes(void)
+{
+	/*
+	 * libc's functions are taken from the objects loaded after this one,
+	 * not by their address here: in an executable built without PIE that
+	 * takes their address, that would be its own PLT entry, which jumps
+	 * through the slot we rebind.
+	 */
+	RebindTarget targets[] = {
+		{{"pwrite", "pwrite64", NULL}, libc_function("pwrite"),
+		(void *) wtsmgr_pwrite, true, (void **) &wtsmgr_real_pwrite},
+		{{"pwritev", "pwritev64", NULL}, libc_function("pwritev"),
+		(void *) wtsmgr_pwritev, true, (void **) &wtsmgr_real_pwritev},
+		{{"posix_fallocate", "posix_fallocate64", NULL},
+			libc_function("posix_fallocate"), (void *) wtsmgr_posix_fallocate,
+		false, (void **) &wtsmgr_real_posix_fallocate},
+		BARRIER_TARGETS
+	};
+
+	rebind_executable(targets, lengthof(targets));
+	note_barriers(&targets[3]);
+	wtsmgr_write_path_method = "got";
+}
+
+#endif							/* PG_HAVE_FILE_PWRITEV_HOOK */
+
 /*
  * Called once every library in shared_preload_libraries has run its
  * _PG_init (from shmem_request_hook): a library loaded after wtsmgr must
- * not have rebound the slots again, or its writes would bypass us.
+ * not have installed the hooks or rebound the slots again, or its writes
+ * would bypass us.
  */
 void
 wtsmgr_check_take_over(void)
 {
 	int			n = Min(wtsmgr_rebound_slots, lengthof(rebound));
 
+#ifdef PG_HAVE_FILE_PWRITEV_HOOK
+	if (file_pwritev_hook != wtsmgr_file_pwritev ||
+		wal_segment_init_hook != wtsmgr_wal_segment_init)
+		ereport(FATAL,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("another library has replaced wtsmgr's file_pwritev_hook or wal_segment_init_hook"),
+				 errdetail("Data writes would bypass wtsmgr's write path."),
+				 errhint("Remove that library or wtsmgr from \"shared_preload_libraries\".")));
+#endif
 	for (int i = 0; i < n; i++)
 		if (*rebound[i].slot != rebound[i].value)
 			ereport(FATAL,
@@ -462,5 +528,3 @@ wtsmgr_check_take_over(void)
 					 errdetail("Data writes would bypass wtsmgr's write path."),
 					 errhint("Remove that library or wtsmgr from \"shared_preload_libraries\".")));
 }
-
-#endif							/* PG_HAVE_FILE_PWRITEV_HOOK */

@@ -83,10 +83,11 @@ effective_full_page_writes(bool *isnull)
 }
 
 /*
- * Columns of wtsmgr_status (1.2; 1.0 and 1.1 have the first 9, and the
- * row is formed with the caller's descriptor, which ignores the rest).
+ * Columns of wtsmgr_status (1.3; 1.0 and 1.1 have the first 9, 1.2 the
+ * first 10, and the row is formed with the caller's descriptor, which
+ * ignores the rest).
  */
-#define STATUS_COLS 10
+#define STATUS_COLS 14
 
 Datum
 wtsmgr_status(PG_FUNCTION_ARGS)
@@ -116,6 +117,11 @@ wtsmgr_status(PG_FUNCTION_ARGS)
 	else
 		nulls[i] = true;
 	i++;
+	/* 1.3: asynchronous writes */
+	values[i++] = CStringGetTextDatum(wtsmgr_async_name(wtsmgr_async_writes));
+	values[i++] = Int32GetDatum(wtsmgr_max_inflight_writes);
+	values[i++] = BoolGetDatum(wtsmgr_async_proven);
+	values[i++] = CStringGetTextDatum(wtsmgr_async_reason);
 	Assert(i == lengthof(values));
 
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
@@ -228,12 +234,21 @@ wtsmgr_probe(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
+/*
+ * Counters of wtsmgr_stats before 1.3, which are followed by stats_reset;
+ * the counters added since come after it, then the writes in flight.
+ */
+#define STATS_COUNTERS_1_0 (WTSMGR_C_WAL_ZEROES_BYTES + 1)
+#define STATS_COLS (WTSMGR_NCOUNTERS + 4)
+
 /* One row per backend type with any activity. */
 Datum
 wtsmgr_stats_sql(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	uint64		counts[BACKEND_NUM_TYPES][WTSMGR_NCOUNTERS];
+	int64		inflight[BACKEND_NUM_TYPES];
+	int64		peak[BACKEND_NUM_TYPES];
 
 	check_loaded();
 	if (!wtsmgr_stats_available())
@@ -242,24 +257,33 @@ wtsmgr_stats_sql(PG_FUNCTION_ARGS)
 				 errmsg("wtsmgr shared memory is not initialised")));
 	InitMaterializedSRF(fcinfo, 0);
 	wtsmgr_stats_read(counts);
+	wtsmgr_stats_inflight(inflight, peak);
 	for (int t = 0; t < BACKEND_NUM_TYPES; t++)
 	{
-		Datum		values[WTSMGR_NCOUNTERS + 2];
-		bool		nulls[WTSMGR_NCOUNTERS + 2] = {0};
-		bool		any = false;
+		Datum		values[STATS_COLS];
+		bool		nulls[STATS_COLS] = {0};
+		bool		any = peak[t] != 0;
+		int			i = 0;
 
+		values[i++] = CStringGetTextDatum(GetBackendTypeDesc((BackendType) t));
 		for (int c = 0; c < WTSMGR_NCOUNTERS; c++)
 		{
 			uint64		v = counts[t][c];
 
 			any |= (v != 0);
-			values[c + 1] = Int64GetDatum((int64) v);
+			if (c == STATS_COUNTERS_1_0)
+				values[i++] = TimestampTzGetDatum(wtsmgr_stats_reset_time());
+			if (c == WTSMGR_C_ASYNC_WAIT_US)
+				values[i++] = Float8GetDatum((double) v / 1000.0);	/* ms */
+			else
+				values[i++] = Int64GetDatum((int64) v);
 		}
+		values[i++] = Int64GetDatum(inflight[t]);
+		values[i++] = Int64GetDatum(peak[t]);
+		Assert(i == lengthof(values));
 		if (!any)
 			continue;
-		values[0] = CStringGetTextDatum(GetBackendTypeDesc((BackendType) t));
-		values[WTSMGR_NCOUNTERS + 1] =
-			TimestampTzGetDatum(wtsmgr_stats_reset_time());
+		/* the caller's descriptor (1.0 to 1.2: fewer columns) rules */
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
 							 values, nulls);
 	}

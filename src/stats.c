@@ -46,6 +46,9 @@ typedef struct WtsmgrCounterSlot
 	/* whose counts these are; -1 until a process counts here */
 	pg_atomic_uint32 backend_type;
 	pg_atomic_uint64 counters[WTSMGR_NCOUNTERS];
+	/* asynchronous writes in flight now, and the most there ever were */
+	pg_atomic_uint32 inflight;
+	pg_atomic_uint32 inflight_peak;
 } WtsmgrCounterSlot;
 
 /* Slots are a cache line apart, so that no two writers share one. */
@@ -167,6 +170,8 @@ wtsmgr_shmem_startup(void)
 			pg_atomic_init_u32(&slot->backend_type, (uint32) -1);
 			for (int c = 0; c < WTSMGR_NCOUNTERS; c++)
 				pg_atomic_init_u64(&slot->counters[c], 0);
+			pg_atomic_init_u32(&slot->inflight, 0);
+			pg_atomic_init_u32(&slot->inflight_peak, 0);
 		}
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -229,6 +234,49 @@ wtsmgr_count(WtsmgrCounter c, uint64 value)
 		return;
 	}
 	pg_atomic_fetch_add_u64(&shared->counters[t][c], value);
+}
+
+/*
+ * The number of asynchronous writes this process has in flight.  Only
+ * processes with a slot write asynchronously (those of the background
+ * types always have one); the peak is kept for the life of the server.
+ */
+void
+wtsmgr_set_inflight(int inflight)
+{
+	WtsmgrShared *shared = wtsmgr_shared;
+	int			t = (int) MyBackendType;
+
+	if (shared == NULL || t < 0 || t >= BACKEND_NUM_TYPES)
+		return;
+	if (unlikely(my_slot_pid != MyProcPid || my_slot_type != t))
+		wtsmgr_find_slot(shared, t);
+	if (my_slot == NULL)
+		return;
+	pg_atomic_write_u32(&my_slot->inflight, (uint32) inflight);
+	if ((uint32) inflight > pg_atomic_read_u32(&my_slot->inflight_peak))
+		pg_atomic_write_u32(&my_slot->inflight_peak, (uint32) inflight);
+}
+
+/* Per backend type: writes in flight now (sum) and the largest peak. */
+void
+wtsmgr_stats_inflight(int64 inflight[], int64 peak[])
+{
+	WtsmgrShared *shared = wtsmgr_shared;
+
+	for (int t = 0; t < BACKEND_NUM_TYPES; t++)
+		inflight[t] = peak[t] = 0;
+	for (int i = 0; i < shared->nslots; i++)
+	{
+		WtsmgrCounterSlot *slot = wtsmgr_slot(i);
+		uint32		t = pg_atomic_read_u32(&slot->backend_type);
+
+		if (t >= BACKEND_NUM_TYPES)
+			continue;
+		pg_read_barrier();
+		inflight[t] += pg_atomic_read_u32(&slot->inflight);
+		peak[t] = Max(peak[t], (int64) pg_atomic_read_u32(&slot->inflight_peak));
+	}
 }
 
 /* True the first time it is called in the whole cluster. */

@@ -32,6 +32,7 @@
 #include "postgres.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
@@ -78,8 +79,8 @@ iov_total(const struct iovec *iov, int iovcnt)
 }
 
 /* Name of an open file, for error messages. */
-static void
-fd_path(int fd, char *buf, size_t len)
+void
+wtsmgr_fd_path(int fd, char *buf, size_t len)
 {
 	char		link[64];
 	ssize_t		n;
@@ -188,8 +189,8 @@ is_device_error(int e)
  * Block number of the page at offset of a relation segment file named
  * path ("base/5/16384.2" is segment 2).
  */
-static BlockNumber
-block_number(const char *path, off_t offset)
+BlockNumber
+wtsmgr_block_number(const char *path, off_t offset)
 {
 	const char *base = last_dir_separator(path);
 	const char *dot;
@@ -208,12 +209,12 @@ report_atomic_failure(int elevel, int fd, off_t offset, int save_errno,
 {
 	char		path[MAXPGPATH];
 
-	fd_path(fd, path, sizeof(path));
+	wtsmgr_fd_path(fd, path, sizeof(path));
 	errno = save_errno;
 	ereport(elevel,
 			(errcode_for_file_access(),
 			 errmsg("could not write block %u of file \"%s\" atomically: %m",
-					block_number(path, offset), path),
+					wtsmgr_block_number(path, offset), path),
 			 errdetail_internal("%s", detail),
 			 hint ? errhint("%s", hint) : 0));
 }
@@ -269,7 +270,7 @@ check_non_atomic_write(int fd, off_t offset, int save_errno)
 	char		path[MAXPGPATH];
 	const char *why;
 
-	fd_path(fd, path, sizeof(path));
+	wtsmgr_fd_path(fd, path, sizeof(path));
 	if (!needs_atomicity(path))
 		return;
 
@@ -288,10 +289,13 @@ check_non_atomic_write(int fd, off_t offset, int save_errno)
 }
 
 /*
- * Atomic mode: one pwritev2(RWF_WRITETHROUGH | RWF_ATOMIC) per page.
+ * Atomic mode: one pwritev2(RWF_WRITETHROUGH | RWF_ATOMIC) per page, or,
+ * with async, one io_uring submission of it (async_writes.c) where the
+ * kernel takes it inline.
  */
 static ssize_t
-atomic_writev(int fd, const struct iovec *iov, int iovcnt, off_t offset)
+atomic_writev(int fd, const struct iovec *iov, int iovcnt, off_t offset,
+			  bool async)
 {
 	size_t		total = iov_total(iov, iovcnt);
 	size_t		done = 0;
@@ -326,6 +330,9 @@ atomic_writev(int fd, const struct iovec *iov, int iovcnt, off_t offset)
 			errno = inject_errno();
 			r = -1;
 		}
+		else if (async &&
+				 wtsmgr_async_write_page(fd, piece, npieces, offset + done))
+			r = BLCKSZ;			/* in flight, in the page cache already */
 		else
 			r = pwritev2(fd, piece, npieces, offset + done,
 						 RWF_WRITETHROUGH | RWF_ATOMIC);
@@ -410,38 +417,62 @@ atomic_writev(int fd, const struct iovec *iov, int iovcnt, off_t offset)
  * probe of CREATE TABLESPACE since startup (created while full_page_writes
  * was on: it cannot be turned off while such a tablespace exists).  A file
  * system never probed (a tablespace replayed on a standby) gets the atomic
- * path and its failure rules.
+ * path and its failure rules.  *async says whether the startup probe found
+ * asynchronous atomic writes working there.
  */
 static int
-mode_for_fd(int fd)
+mode_for_fd(int fd, bool *async)
 {
-	struct stat st;
+	struct statx stx;
 
-	if (wtsmgr_effective_mode != WTSMGR_MODE_ATOMIC || fstat(fd, &st) != 0)
+	*async = false;
+
+	/*
+	 * Only the device is wanted.  Asking for the timestamps (fstat) would
+	 * flag the file's ctime as queried, and the kernel would then give its
+	 * next write a fine-grained timestamp: an inode update for every data
+	 * write, and for an asynchronous one a refusal (EAGAIN), instead of
+	 * one per clock tick.
+	 */
+	if (wtsmgr_effective_mode != WTSMGR_MODE_ATOMIC ||
+		statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_TYPE,
+			  &stx) != 0)
 		return wtsmgr_effective_mode;
 	for (int i = 0; i < wtsmgr_nlocations; i++)
 	{
 		const WtsmgrLocation *loc = &wtsmgr_locations[i];
 
-		if (loc->dev_major == major(st.st_dev) &&
-			loc->dev_minor == minor(st.st_dev))
+		if (loc->dev_major == stx.stx_dev_major &&
+			loc->dev_minor == stx.stx_dev_minor)
+		{
+			*async = loc->probe_ok && loc->async_ok;
 			return loc->probe_ok ? WTSMGR_MODE_ATOMIC : WTSMGR_MODE_OFF;
+		}
 	}
 	/* probed by CREATE TABLESPACE since startup? */
-	if (wtsmgr_lookup_location(major(st.st_dev), minor(st.st_dev)) == 0)
+	if (wtsmgr_lookup_location(stx.stx_dev_major, stx.stx_dev_minor) == 0)
 		return WTSMGR_MODE_OFF;
 	return WTSMGR_MODE_ATOMIC;
 }
 
 static ssize_t
-data_writev(int fd, const struct iovec *iov, int iovcnt, off_t offset)
+data_writev(int fd, const struct iovec *iov, int iovcnt, off_t offset,
+			uint32 ev)
 {
 	ssize_t		r;
+	bool		async;
 
-	switch (mode_for_fd(fd))
+	switch (mode_for_fd(fd, &async))
 	{
 		case WTSMGR_MODE_ATOMIC:
-			return atomic_writev(fd, iov, iovcnt, offset);
+
+			/*
+			 * A page that extends the file is not an overwrite: the kernel
+			 * would refuse it asynchronously (RWF_NOWAIT), so it is not
+			 * tried.
+			 */
+			return atomic_writev(fd, iov, iovcnt, offset,
+								 async && ev == WAIT_EVENT_DATA_FILE_WRITE);
 		case WTSMGR_MODE_WRITETHROUGH:
 			return writethrough_writev(fd, iov, iovcnt, offset);
 		default:
@@ -529,7 +560,7 @@ classified_writev(int fd, const struct iovec *iov, int iovcnt, off_t offset,
 				  uint32 ev)
 {
 	if (is_data_write(ev))
-		return data_writev(fd, iov, iovcnt, offset);
+		return data_writev(fd, iov, iovcnt, offset, ev);
 	if (ev == WAIT_EVENT_WAL_INIT_WRITE && iov_all_zero(iov, iovcnt))
 	{
 		ssize_t		r = wal_write_zeroes(fd, offset, iov_total(iov, iovcnt));

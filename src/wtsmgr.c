@@ -35,7 +35,7 @@
 #define WTSMGR_UNSUPPORTED_MAJOR 1
 #endif
 
-PG_MODULE_MAGIC_EXT(.name = "wtsmgr",.version = "1.2");
+PG_MODULE_MAGIC_EXT(.name = "wtsmgr",.version = "1.3");
 
 /* GUC variables */
 int			wtsmgr_mode = WTSMGR_MODE_ATOMIC;
@@ -60,6 +60,20 @@ static const struct config_enum_entry inject_options[] = {
 	{"unsupported", WTSMGR_INJECT_UNSUPPORTED, false},
 	{"enospc", WTSMGR_INJECT_ENOSPC, false},
 	{"eio", WTSMGR_INJECT_EIO, false},
+	{NULL, 0, false}
+};
+
+static const struct config_enum_entry async_options[] = {
+	{"off", WTSMGR_ASYNC_OFF, false},
+	{"background", WTSMGR_ASYNC_BACKGROUND, false},
+	{"all", WTSMGR_ASYNC_ALL, false},
+	{NULL, 0, false}
+};
+
+static const struct config_enum_entry async_fault_options[] = {
+	{"off", WTSMGR_ASYNC_FAULT_OFF, false},
+	{"eio", WTSMGR_ASYNC_FAULT_EIO, false},
+	{"late_copy", WTSMGR_ASYNC_FAULT_LATE_COPY, false},
 	{NULL, 0, false}
 };
 
@@ -170,6 +184,44 @@ define_gucs(void)
 							 &wtsmgr_inject_atomic_failure,
 							 WTSMGR_INJECT_OFF,
 							 inject_options,
+							 PGC_SUSET,
+							 GUC_NOT_IN_SAMPLE,
+							 NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("wtsmgr.async_writes",
+							 "Which processes submit atomic data writes asynchronously.",
+							 "background: the checkpointer and the bgwriter; all: "
+							 "every process; off: none.  Used only where the "
+							 "kernel copies such a write when it is submitted "
+							 "(see wtsmgr_status.async_reason).",
+							 &wtsmgr_async_writes,
+							 WTSMGR_ASYNC_BACKGROUND,
+							 async_options,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("wtsmgr.max_inflight_writes",
+							"Largest number of asynchronous data writes one process has in flight.",
+							NULL,
+							&wtsmgr_max_inflight_writes,
+							32, 1, 256,
+							PGC_POSTMASTER,
+							0,
+							NULL, NULL, NULL);
+
+	/*
+	 * For tests only: break the asynchronous path in the processes that
+	 * have it set, to show that the tests see it.
+	 */
+	DefineCustomEnumVariable("wtsmgr.inject_async_fault",
+							 "Breaks asynchronous data writes, for testing.",
+							 "eio makes completed writes report EIO; late_copy "
+							 "hands each page to the kernel only at the "
+							 "process's next data write or sync.",
+							 &wtsmgr_inject_async_fault,
+							 WTSMGR_ASYNC_FAULT_OFF,
+							 async_fault_options,
 							 PGC_SUSET,
 							 GUC_NOT_IN_SAMPLE,
 							 NULL, NULL, NULL);
@@ -342,4 +394,5 @@ _PG_init(void)
 
 	/* Last: from now on every write of the server goes through us */
 	wtsmgr_take_over_writes();
+	wtsmgr_async_decide();
 }

@@ -1072,6 +1072,56 @@ def walinit_section(results):
     return lines
 
 
+CKPT_LABEL = {"stock": "stock (buffered writes, then fsync)",
+              "sync": "wtsmgr, synchronous atomic writes",
+              "async": "wtsmgr, asynchronous atomic writes"}
+
+
+def checkpoint_section(results):
+    """Issue 13's checkpoint figure (bench/guest/checkpoint.sh): the time of
+    a CHECKPOINT writing the same dirty buffers per configuration, median
+    (range) over the rounds, and the ratios of the medians."""
+    path = os.path.join(results, "raw", "checkpoint", "results.txt")
+    if not os.path.exists(path):
+        return []
+    rows = [kv_line(l) for l in open(path) if l.strip()]
+    by = {}
+    for r in rows:
+        by.setdefault(r.get("config"), []).append(r)
+    out = [["config", "round", "ms", "dirty", "buffers", "write_s", "sync_s",
+            "async_writes", "async_refused", "async_peak"]]
+    for r in rows:
+        out.append([r.get(k, "") for k in ("config", "round", "ms", "dirty", "buffers", "write_s",
+                                           "sync_s", "async_writes", "async_refused", "async_peak")])
+    with open(os.path.join(results, "checkpoint.csv"), "w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(out)
+
+    def col(cfg, key):
+        return spread([float(r[key]) for r in by.get(cfg, []) if r.get(key) not in (None, "")])
+    lines = ["## CHECKPOINT time: asynchronous against synchronous atomic writes\n",
+             "The same table's pages (all dirty, from one UPDATE) written by one CHECKPOINT, on xfs "
+             "on the NVMe device; configurations interleaved, each round starting one later. "
+             "Median (lowest-highest) over the rounds.\n",
+             "| configuration | CHECKPOINT ms | buffers written | write phase s | sync phase s | "
+             "asynchronous writes | refused inline (written synchronously) | most in flight |",
+             "|---|---|---|---|---|---|---|---|"]
+    for cfg in ("stock", "sync", "async"):
+        if cfg not in by:
+            continue
+        lines.append(f"| {CKPT_LABEL[cfg]} | {fmt_spread(col(cfg, 'ms'), 'int')} | "
+                     f"{fmt_spread(col(cfg, 'buffers'), 'int')} | {fmt_spread(col(cfg, 'write_s'), 'f2')} | "
+                     f"{fmt_spread(col(cfg, 'sync_s'), 'f2')} | {fmt_spread(col(cfg, 'async_writes'), 'int')} | "
+                     f"{fmt_spread(col(cfg, 'async_refused'), 'int')} | {fmt_spread(col(cfg, 'async_peak'), 'int')} |")
+    lines += ["", "| ratio of CHECKPOINT times | median ratio | ranges | goal |", "|---|---|---|---|"]
+    for a, b, goal in (("async", "stock", "<= 1.1"), ("sync", "stock", "measured"),
+                       ("async", "sync", "< 1")):
+        if a in by and b in by:
+            rv, how = compare(col(a, "ms"), col(b, "ms"))
+            lines.append(f"| {a} / {b} | {fmt(rv, 'f2')} | {how} | {goal} |")
+    lines.append("")
+    return lines
+
+
 # The kernel benchmark (bench/guest/kernel.sh): issue 11's two tables.
 KFS_LABEL = {"xfs": "xfs", "ext4": "ext4", "ext4-bigalloc": "ext4 (bigalloc 16 KiB)"}
 KPATH_LABEL = {"wt": "write-through", "direct": "O_DIRECT", "none": "no writer",
@@ -1509,6 +1559,7 @@ def main():
             lines += pgbench_section(results, m, settings, lines, profile, wl)
     lines += projection_section(m)
     lines += walinit_section(results)
+    lines += checkpoint_section(results)
     klines = kernel_section(results, m)
     lines += klines
     if klines:

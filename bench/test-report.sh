@@ -484,6 +484,32 @@ sed -i 's/^write_cache=.*/write_cache=write_through/' "$K/raw/kernel/device.txt"
 python3 "$REPO/bench/report.py" "$K" >/dev/null 2>&1
 kmd "kernel: a write-through device cache is called out" "**The device's write cache was 'write through', not 'write back'**"
 
+# The checkpoint benchmark (raw/checkpoint/results.txt of
+# bench/guest/checkpoint.sh): three rounds; stock 1000, 1100, 1200 ms,
+# sync 4000, 4400, 4800, async 1500, 1600, 1700: medians 1100, 4400,
+# 1600; async / stock 1.45 (ranges apart), sync / stock 4.00, async /
+# sync 0.36.
+CK=$T/checkpoint
+mkdir -p "$CK/raw/checkpoint"
+printf 'date=2026-01-01 00:00:00 UTC\ncommand=make bench BENCH=checkpoint\naccel=tcg\n' > "$CK/machine.txt"
+for k in 1 2 3; do
+	echo "config=stock round=$k ms=$((900 + 100 * k)) dirty=100 buffers=100 write_s=0.5 sync_s=0.4 async_writes=0 async_refused=0 async_peak=0"
+	echo "config=sync round=$k ms=$((3600 + 400 * k)) dirty=100 buffers=100 write_s=4.0 sync_s=0.0 async_writes=0 async_refused=0 async_peak=0"
+	echo "config=async round=$k ms=$((1400 + 100 * k)) dirty=100 buffers=100 write_s=1.5 sync_s=0.0 async_writes=$((95 + k)) async_refused=$((5 - k)) async_peak=32"
+done > "$CK/raw/checkpoint/results.txt"
+out=$(python3 "$REPO/bench/report.py" "$CK" 2>&1) && ok "report.py runs on a checkpoint-only run" ||
+	notok "report.py runs on a checkpoint-only run" "$out"
+row() { grep -F "| $1 |" "$CK/results.md" | head -n 1; }
+check "checkpoint: stock median and range" "1,100 (1,000-1,200)" \
+	"$(row 'stock (buffered writes, then fsync)' | awk -F' [|] ' '{print $2}')"
+check "checkpoint: asynchronous writes, median and range" "97 (96-98)" \
+	"$(row 'wtsmgr, asynchronous atomic writes' | awk -F' [|] ' '{print $6}')"
+check "checkpoint: async / stock ratio, ranges apart" "1.45 | differs" \
+	"$(row 'async / stock' | awk -F' [|] ' '{print $2 " | " $3}')"
+check "checkpoint: sync / stock ratio" "4.00" "$(row 'sync / stock' | awk -F' [|] ' '{print $2}')"
+check "checkpoint: async / sync ratio" "0.36" "$(row 'async / sync' | awk -F' [|] ' '{print $2}')"
+check "checkpoint: CSV has a line per checkpoint" 10 "$(wc -l < "$CK/checkpoint.csv")"
+
 # bench/publish.sh: a kernel-only run replaces only the kernel files and
 # the README's kernel part; a pgbench run then leaves those alone.
 P=$T/publish
@@ -566,6 +592,8 @@ bad "checkpoint pace not a number" "BENCH_CHECKPOINT_EVERY must be a whole numbe
 bad "kernel repeats zero" "BENCH_KERNEL_REPEATS must be from 1 to 20" BENCH_KERNEL_REPEATS=0
 bad "kernel seconds not a number" "BENCH_KERNEL_SECONDS must be a whole number" BENCH_KERNEL_SECONDS=long
 bad "checkpoint pace too short" "BENCH_CHECKPOINT_EVERY must be 0 (off) or at least 5" BENCH_CHECKPOINT_EVERY=2
+bad "checkpoint table too small" "BENCH_CKPT_MB must be from 8 to 1024" BENCH_CKPT_MB=1
+bad "checkpoint rounds not a number" "BENCH_CKPT_ROUNDS must be from 1 to 20" BENCH_CKPT_ROUNDS=many
 # Good values pass every option check: bench.sh then stops at the
 # results folder that already holds results, or, not as root, just
 # before (the last checks before anything runs).

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Guest entry point of "make bench": runs the requested sub-benchmarks
-# one after the other (pgbench, walinit, kernel) and keeps going when one
+# one after the other (pgbench, walinit, kernel, checkpoint) and keeps going when one
 # fails, so the others' results are not lost; the exit status is non-zero
 # when any failed.  The host (bench/run.sh) passes the settings in the
 # environment.
@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 failed=""
 for b in "$@"; do
 	case "$b" in
-	pgbench|walinit|kernel) ;;
+	pgbench|walinit|kernel|checkpoint) ;;
 	*) echo "bench: unknown sub-benchmark $b" >&2; failed="$failed $b"; continue;;
 	esac
 	blog "=== $b"

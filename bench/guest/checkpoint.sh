@@ -1,0 +1,122 @@
+#!/bin/bash
+# Guest part of "make bench BENCH=checkpoint": how long a CHECKPOINT takes
+# to write the same dirty buffers under three configurations, on xfs on
+# the NVMe device:
+#   stock   wtsmgr not loaded, full_page_writes on: buffered writes, then
+#           fsync
+#   sync    wtsmgr in atomic mode, wtsmgr.async_writes = off: one
+#           synchronous atomic write-through write per page
+#   async   wtsmgr in atomic mode, wtsmgr.async_writes = background: the
+#           checkpointer submits them through io_uring
+#           (wtsmgr.max_inflight_writes in flight)
+# One database; each round dirties every page of a table (an UPDATE of
+# every row, HOT, so only the table's pages) and times CHECKPOINT, the
+# configurations interleaved and rotated from round to round.
+#
+# Settings: BENCH_DEVICE, BENCH_CKPT_MB (table size, default 256),
+#   BENCH_CKPT_ROUNDS (default 3), BENCH_CKPT_CONFIGS (default
+#   stock,sync,async).
+# Output: $WTSMGR_OUT/checkpoint/results.txt, one line per checkpoint:
+#   config=C round=R ms=T buffers=B write_s=W sync_s=S async_writes=A
+#   async_refused=F async_peak=P
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+DEV=${BENCH_DEVICE:-/dev/nvme0n1}
+MB=${BENCH_CKPT_MB:-256}
+ROUNDS=${BENCH_CKPT_ROUNDS:-3}
+CONFIGS=${BENCH_CKPT_CONFIGS:-stock,sync,async}
+OUT=$WTSMGR_OUT/checkpoint
+MNT=/mnt/bench
+PGDATA=$MNT/pgdata
+PGLOG=/tmp/postgres-checkpoint.log
+export PGHOST=/tmp PGDATABASE=postgres
+IFS=, read -r -a configs <<< "$CONFIGS"
+for c in "${configs[@]}"; do
+	case "$c" in stock|sync|async) ;; *) bdie "unknown configuration '$c' (stock, sync, async)";; esac
+done
+[ -b "$DEV" ] || bdie "no block device $DEV"
+stage=/wtsmgr/build/ext-stage
+[ -d $stage/usr ] || bdie "the extension is not staged in $stage (vm/build-extension.sh)"
+cp -a $stage/. /
+mkdir -p "$OUT" $MNT
+: > "$OUT/results.txt"
+
+pg() { runuser -u postgres -- "$@"; }
+sql() { pg psql -X -At -v ON_ERROR_STOP=1 -c "$1"; }
+pg_start() {
+	pg pg_ctl -D $PGDATA -w -t 300 -l $PGLOG \
+		-o "-k /tmp -c listen_addresses=''" start >/dev/null && return 0
+	tail -n 30 $PGLOG >&2
+	bdie "PostgreSQL did not start (configuration $1)"
+}
+pg_stop() { pg pg_ctl -D $PGDATA -w -t 600 -m fast stop >/dev/null; }
+
+grep -q "^$DEV " /proc/mounts && umount "$DEV"
+mkfs.xfs -f -q "$DEV"
+mount -t xfs "$DEV" $MNT
+mkdir $PGDATA && chown postgres: $PGDATA
+pg initdb -D $PGDATA -A trust --no-sync >/dev/null
+cat >> $PGDATA/postgresql.conf <<CONF
+shared_buffers = $((MB * 4))MB
+max_wal_size = 4GB
+checkpoint_timeout = 1h
+autovacuum = off
+log_checkpoints = on
+include = 'bench.conf'
+CONF
+: > $PGDATA/bench.conf
+chown postgres: $PGDATA/bench.conf
+pg_start setup
+rows=$((MB * 1024 * 1024 / 8192 * 10))
+blog "checkpoint: table of $MB MiB ($rows rows, 10 a page)"
+sql "CREATE TABLE ckpt (i int, pad text) WITH (fillfactor = 40)" >/dev/null
+sql "INSERT INTO ckpt SELECT g, repeat('a', 300) FROM generate_series(1, $rows) g" >/dev/null
+sql "CREATE EXTENSION pg_buffercache" >/dev/null
+pg_stop
+
+n_cfg=${#configs[@]}
+i=0
+for round in $(seq "$ROUNDS"); do
+	rot=$(( (round - 1) % n_cfg ))
+	for cfg in "${configs[@]:rot}" "${configs[@]:0:rot}"; do
+		i=$((i + 1))
+		case $cfg in
+		stock) echo "full_page_writes = on";;
+		sync) printf '%s\n' "shared_preload_libraries = 'wtsmgr'" \
+			"wtsmgr.mode = atomic" "wtsmgr.async_writes = off";;
+		async) printf '%s\n' "shared_preload_libraries = 'wtsmgr'" \
+			"wtsmgr.mode = atomic" "wtsmgr.async_writes = background";;
+		esac > $PGDATA/bench.conf
+		pg_start $cfg
+		[ $cfg = stock ] || sql "CREATE EXTENSION IF NOT EXISTS wtsmgr" >/dev/null
+		if [ $cfg = async ]; then
+			[ "$(sql "SELECT async_proven FROM wtsmgr_status")" = t ] ||
+				bdie "async: asynchronous writes not proven: $(sql "SELECT async_reason FROM wtsmgr_status")"
+		fi
+		sql "CHECKPOINT" >/dev/null
+		sql "UPDATE ckpt SET pad = repeat('$((i % 10))', 300)" >/dev/null
+		dirty=$(sql "SELECT count(*) FROM pg_buffercache WHERE isdirty")
+		[ $cfg = stock ] || sql "SELECT wtsmgr_stats_reset()" >/dev/null
+		lines=$(wc -l < $PGLOG)
+		t0=$(now_ms)
+		sql "CHECKPOINT" >/dev/null
+		ms=$(( $(now_ms) - t0 ))
+		# "checkpoint complete: wrote N buffers (...); ... write=W s, sync=S s"
+		done_line=$(tail -n +$((lines + 1)) $PGLOG | grep "checkpoint complete" | tail -n 1)
+		buffers=$(sed -n 's/.*wrote \([0-9]*\) buffers.*/\1/p' <<< "$done_line")
+		write_s=$(sed -n 's/.*write=\([0-9.]*\) s.*/\1/p' <<< "$done_line")
+		sync_s=$(sed -n 's/.*sync=\([0-9.]*\) s.*/\1/p' <<< "$done_line")
+		extra="async_writes=0 async_refused=0 async_peak=0"
+		if [ $cfg != stock ]; then
+			extra=$(sql "SELECT 'async_writes=' || async_writes || ' async_refused=' || async_refused || ' async_peak=' || async_inflight_peak FROM wtsmgr_stats WHERE backend_type = 'checkpointer'")
+			[ -n "$extra" ] || extra="async_writes=0 async_refused=0 async_peak=0"
+		fi
+		line="config=$cfg round=$round ms=$ms dirty=$dirty buffers=${buffers:-0} write_s=${write_s:-0} sync_s=${sync_s:-0} $extra"
+		echo "$line" >> "$OUT/results.txt"
+		blog "checkpoint [$cfg r$round, $i/$((ROUNDS * n_cfg))]: $line"
+		pg_stop
+	done
+done
+cp $PGLOG "$OUT/postgres.log"
+umount $MNT

@@ -493,7 +493,7 @@ CK=$T/checkpoint
 mkdir -p "$CK/raw/checkpoint"
 printf 'date=2026-01-01 00:00:00 UTC\ncommand=make bench BENCH=checkpoint\naccel=tcg\n' > "$CK/machine.txt"
 for k in 1 2 3; do
-	echo "config=stock round=$k ms=$((900 + 100 * k)) dirty=100 buffers=100 write_s=0.5 sync_s=0.4 async_writes=0 async_refused=0 async_peak=0"
+	echo "config=stock round=$k ms=$((900 + 100 * k)) dirty=100 buffers=100 write_s=0.5 sync_s=0.4 async_writes=0 async_refused=0 async_peak=0 dev_write_req=4 dev_write_sectors=1600 dev_flush=1 ckpt_cpu_ms=10 busy_cpu_ms=20"
 	echo "config=sync round=$k ms=$((3600 + 400 * k)) dirty=100 buffers=100 write_s=4.0 sync_s=0.0 async_writes=0 async_refused=0 async_peak=0"
 	echo "config=async round=$k ms=$((1400 + 100 * k)) dirty=100 buffers=100 write_s=1.5 sync_s=0.0 async_writes=$((95 + k)) async_refused=$((5 - k)) async_peak=32"
 done > "$CK/raw/checkpoint/results.txt"
@@ -509,6 +509,12 @@ check "checkpoint: async / stock ratio, ranges apart" "1.45 | differs" \
 check "checkpoint: sync / stock ratio" "4.00" "$(row 'sync / stock' | awk -F' [|] ' '{print $2}')"
 check "checkpoint: async / sync ratio" "0.36" "$(row 'async / sync' | awk -F' [|] ' '{print $2}')"
 check "checkpoint: CSV has a line per checkpoint" 10 "$(wc -l < "$CK/checkpoint.csv")"
+# stock: 4 requests of 1600 sectors for 100 buffers: 0.04 a buffer, 200
+# KiB each; 10 ms of checkpointer CPU: 100 us a buffer, guest 200
+check "checkpoint: device requests per buffer" "0.04" \
+	"$(grep -F '| stock (buffered writes, then fsync) |' "$CK/results.md" | sed -n 2p | awk -F' [|] ' '{print $2}')"
+check "checkpoint: KiB per request, CPU per buffer" "200.0 | 100.0 | 200.0 |" \
+	"$(grep -F '| stock (buffered writes, then fsync) |' "$CK/results.md" | sed -n 2p | awk -F' [|] ' '{print $3 " | " $4 " | " $5}')"
 
 # bench/publish.sh: a kernel-only run replaces only the kernel files and
 # the README's kernel part; a pgbench run then leaves those alone.

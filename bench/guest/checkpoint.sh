@@ -18,7 +18,11 @@
 #   stock,sync,async).
 # Output: $WTSMGR_OUT/checkpoint/results.txt, one line per checkpoint:
 #   config=C round=R ms=T buffers=B write_s=W sync_s=S async_writes=A
-#   async_refused=F async_peak=P
+#   async_refused=F async_peak=P dev_write_req=Q dev_write_sectors=N
+#   dev_flush=L ckpt_cpu_ms=U busy_cpu_ms=V
+# (the device's counters, the checkpointer's user+system CPU time, and
+# the CPU time of the whole guest, kernel workers included, over the
+# CHECKPOINT)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -43,7 +47,7 @@ mkdir -p "$OUT" $MNT
 : > "$OUT/results.txt"
 
 pg() { runuser -u postgres -- "$@"; }
-sql() { pg psql -X -At -v ON_ERROR_STOP=1 -c "$1"; }
+sql() { pg env PGOPTIONS='-c client_min_messages=warning' psql -X -At -v ON_ERROR_STOP=1 -c "$1"; }
 pg_start() {
 	pg pg_ctl -D $PGDATA -w -t 300 -l $PGLOG \
 		-o "-k /tmp -c listen_addresses=''" start >/dev/null && return 0
@@ -51,6 +55,9 @@ pg_start() {
 	bdie "PostgreSQL did not start (configuration $1)"
 }
 pg_stop() { pg pg_ctl -D $PGDATA -w -t 600 -m fast stop >/dev/null; }
+# busy_ticks: the guest's busy CPU time so far (every vCPU; all but idle
+# and iowait), in clock ticks.
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 
 grep -q "^$DEV " /proc/mounts && umount "$DEV"
 mkfs.xfs -f -q "$DEV"
@@ -98,10 +105,22 @@ for round in $(seq "$ROUNDS"); do
 		sql "UPDATE ckpt SET pad = repeat('$((i % 10))', 300)" >/dev/null
 		dirty=$(sql "SELECT count(*) FROM pg_buffercache WHERE isdirty")
 		[ $cfg = stock ] || sql "SELECT wtsmgr_stats_reset()" >/dev/null
+		# The UPDATE's WAL and anything else dirty goes first.
+		sync
 		lines=$(wc -l < $PGLOG)
+		ckpt_pid=$(sql "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")
+		read -r -a d0 < <(devstat "$DEV")
+		c0=$(awk '{print $14 + $15}' /proc/$ckpt_pid/stat)
+		b0=$(busy_ticks)
 		t0=$(now_ms)
 		sql "CHECKPOINT" >/dev/null
 		ms=$(( $(now_ms) - t0 ))
+		b1=$(busy_ticks)
+		c1=$(awk '{print $14 + $15}' /proc/$ckpt_pid/stat)
+		read -r -a d1 < <(devstat "$DEV")
+		hz=$(getconf CLK_TCK)
+		# devstat fields (0-based): 4 write requests, 6 write sectors, 15 flushes
+		io="dev_write_req=$((d1[4] - d0[4])) dev_write_sectors=$((d1[6] - d0[6])) dev_flush=$((d1[15] - d0[15])) ckpt_cpu_ms=$(( (c1 - c0) * 1000 / hz )) busy_cpu_ms=$(( (b1 - b0) * 1000 / hz ))"
 		# "checkpoint complete: wrote N buffers (...); ... write=W s, sync=S s"
 		done_line=$(tail -n +$((lines + 1)) $PGLOG | grep "checkpoint complete" | tail -n 1)
 		buffers=$(sed -n 's/.*wrote \([0-9]*\) buffers.*/\1/p' <<< "$done_line")
@@ -112,7 +131,7 @@ for round in $(seq "$ROUNDS"); do
 			extra=$(sql "SELECT 'async_writes=' || async_writes || ' async_refused=' || async_refused || ' async_peak=' || async_inflight_peak FROM wtsmgr_stats WHERE backend_type = 'checkpointer'")
 			[ -n "$extra" ] || extra="async_writes=0 async_refused=0 async_peak=0"
 		fi
-		line="config=$cfg round=$round ms=$ms dirty=$dirty buffers=${buffers:-0} write_s=${write_s:-0} sync_s=${sync_s:-0} $extra"
+		line="config=$cfg round=$round ms=$ms dirty=$dirty buffers=${buffers:-0} write_s=${write_s:-0} sync_s=${sync_s:-0} $extra $io"
 		echo "$line" >> "$OUT/results.txt"
 		blog "checkpoint [$cfg r$round, $i/$((ROUNDS * n_cfg))]: $line"
 		pg_stop

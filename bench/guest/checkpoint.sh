@@ -109,7 +109,7 @@ for round in $(seq "$ROUNDS"); do
 		sync
 		lines=$(wc -l < $PGLOG)
 		ckpt_pid=$(sql "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")
-		read -r -a d0 < <(devstat "$DEV")
+		d0=($(devstat "$DEV"))
 		c0=$(awk '{print $14 + $15}' /proc/$ckpt_pid/stat)
 		b0=$(busy_ticks)
 		t0=$(now_ms)
@@ -117,7 +117,7 @@ for round in $(seq "$ROUNDS"); do
 		ms=$(( $(now_ms) - t0 ))
 		b1=$(busy_ticks)
 		c1=$(awk '{print $14 + $15}' /proc/$ckpt_pid/stat)
-		read -r -a d1 < <(devstat "$DEV")
+		d1=($(devstat "$DEV"))
 		hz=$(getconf CLK_TCK)
 		# devstat fields (0-based): 4 write requests, 6 write sectors, 15 flushes
 		io="dev_write_req=$((d1[4] - d0[4])) dev_write_sectors=$((d1[6] - d0[6])) dev_flush=$((d1[15] - d0[15])) ckpt_cpu_ms=$(( (c1 - c0) * 1000 / hz )) busy_cpu_ms=$(( (b1 - b0) * 1000 / hz ))"

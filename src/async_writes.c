@@ -220,7 +220,16 @@ ensure_ring(void)
 	ring_pid = 0;
 	ninflight = 0;
 	nslots = wtsmgr_max_inflight_writes;
-	ret = io_uring_queue_init(nslots, &ring, 0);
+
+	/*
+	 * Completions are taken only when this process asks for them (at its
+	 * next submission or wait): no interruption per completed write.
+	 */
+	ret = io_uring_queue_init(nslots, &ring,
+							  IORING_SETUP_SINGLE_ISSUER |
+							  IORING_SETUP_DEFER_TASKRUN);
+	if (ret == -EINVAL)
+		ret = io_uring_queue_init(nslots, &ring, 0);
 	if (ret < 0)
 	{
 		ring_failed = true;
@@ -421,7 +430,7 @@ wtsmgr_async_write_page(int fd, const struct iovec *iov, int iovcnt,
 	inflight[slot].offset = offset;
 	ninflight++;
 
-	ret = io_uring_submit(&ring);
+	ret = io_uring_submit_and_get_events(&ring);
 	if (ret != 1)
 	{
 		/*

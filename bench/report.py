@@ -1133,6 +1133,14 @@ def checkpoint_section(results):
                          f"{fmt_spread(per_request(cfg), 'f1')} | "
                          f"{fmt_spread(per_buffer(cfg, 'ckpt_cpu_ms', 1000), 'f1')} | "
                          f"{fmt_spread(per_buffer(cfg, 'busy_cpu_ms', 1000), 'f1')} |")
+    warm = by.get("warmup")
+    if warm:
+        w = warm[0]
+        lines += ["", f"Not in the table: the warm-up checkpoint before the rounds, the first atomic "
+                  f"(synchronous) pass over the pages as the initial load's buffered writes laid them "
+                  f"out, took {fmt(float(w['ms']), 'int')} ms for {fmt(float(w['buffers']), 'int')} "
+                  f"buffers ({fmt(float(w.get('busy_cpu_ms', 0) or 0) * 1000 / max(float(w['buffers']), 1), 'f1')} "
+                  f"µs of guest CPU per buffer)."]
     lines += ["", "| ratio of CHECKPOINT times | median ratio | ranges | goal |", "|---|---|---|---|"]
     for a, b, goal in (("async", "stock", "<= 1.1"), ("sync", "stock", "measured"),
                        ("async", "sync", "< 1")):

@@ -497,6 +497,8 @@ for k in 1 2 3; do
 	echo "config=sync round=$k ms=$((3600 + 400 * k)) dirty=100 buffers=100 write_s=4.0 sync_s=0.0 async_writes=0 async_refused=0 async_peak=0"
 	echo "config=async round=$k ms=$((1400 + 100 * k)) dirty=100 buffers=100 write_s=1.5 sync_s=0.0 async_writes=$((95 + k)) async_refused=$((5 - k)) async_peak=32"
 done > "$CK/raw/checkpoint/results.txt"
+echo "config=warmup round=warmup ms=9000 dirty=100 buffers=100 write_s=8.9 sync_s=0.0 async_writes=0 async_refused=0 async_peak=0 dev_write_req=100 dev_write_sectors=1600 dev_flush=0 ckpt_cpu_ms=50 busy_cpu_ms=60" \
+	>> "$CK/raw/checkpoint/results.txt"
 out=$(python3 "$REPO/bench/report.py" "$CK" 2>&1) && ok "report.py runs on a checkpoint-only run" ||
 	notok "report.py runs on a checkpoint-only run" "$out"
 row() { grep -F "| $1 |" "$CK/results.md" | head -n 1; }
@@ -508,7 +510,11 @@ check "checkpoint: async / stock ratio, ranges apart" "1.45 | differs" \
 	"$(row 'async / stock' | awk -F' [|] ' '{print $2 " | " $3}')"
 check "checkpoint: sync / stock ratio" "4.00" "$(row 'sync / stock' | awk -F' [|] ' '{print $2}')"
 check "checkpoint: async / sync ratio" "0.36" "$(row 'async / sync' | awk -F' [|] ' '{print $2}')"
-check "checkpoint: CSV has a line per checkpoint" 10 "$(wc -l < "$CK/checkpoint.csv")"
+check "checkpoint: CSV has a line per checkpoint" 11 "$(wc -l < "$CK/checkpoint.csv")"
+grep -q "took 9,000 ms for 100 buffers (600.0 µs of guest CPU per buffer)" "$CK/results.md" &&
+	ok "checkpoint: the warm-up is reported apart" || notok "checkpoint: the warm-up is reported apart"
+check "checkpoint: the warm-up is not in the stock row" "1,100 (1,000-1,200)" \
+	"$(row 'stock (buffered writes, then fsync)' | awk -F' [|] ' '{print $2}')"
 # stock: 4 requests of 1600 sectors for 100 buffers: 0.04 a buffer, 200
 # KiB each; 10 ms of checkpointer CPU: 100 us a buffer, guest 200
 check "checkpoint: device requests per buffer" "0.04" \

@@ -1112,9 +1112,8 @@ def checkpoint_section(results):
              "| configuration | CHECKPOINT ms | buffers written | write phase s | sync phase s | "
              "asynchronous writes | refused inline (written synchronously) | most in flight |",
              "|---|---|---|---|---|---|---|---|"]
-    for cfg in ("stock", "sync", "async"):
-        if cfg not in by:
-            continue
+    present = [c for c in CKPT_LABEL if c in by]
+    for cfg in present:
         lines.append(f"| {CKPT_LABEL[cfg]} | {fmt_spread(col(cfg, 'ms'), 'int')} | "
                      f"{fmt_spread(col(cfg, 'buffers'), 'int')} | {fmt_spread(col(cfg, 'write_s'), 'f2')} | "
                      f"{fmt_spread(col(cfg, 'sync_s'), 'f2')} | {fmt_spread(col(cfg, 'async_writes'), 'int')} | "
@@ -1126,9 +1125,7 @@ def checkpoint_section(results):
                   "| configuration | device write requests per buffer | KiB per request | "
                   "checkpointer CPU µs per buffer | guest CPU µs per buffer |",
                   "|---|---|---|---|---|"]
-        for cfg in ("stock", "sync", "async"):
-            if cfg not in by:
-                continue
+        for cfg in present:
             lines.append(f"| {CKPT_LABEL[cfg]} | {fmt_spread(per_buffer(cfg, 'dev_write_req'), 'f2')} | "
                          f"{fmt_spread(per_request(cfg), 'f1')} | "
                          f"{fmt_spread(per_buffer(cfg, 'ckpt_cpu_ms', 1000), 'f1')} | "

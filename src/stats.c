@@ -216,24 +216,39 @@ wtsmgr_find_slot(WtsmgrShared *shared, int type)
 	my_slot = slot;
 }
 
+/*
+ * This process's backend type, -1 when it cannot count (no shared memory
+ * yet, a type out of range); *slot is its slot, NULL when it has none.
+ */
+static inline int
+counting_type(WtsmgrCounterSlot **slot)
+{
+	int			t = (int) MyBackendType;
+
+	if (wtsmgr_shared == NULL || t < 0 || t >= BACKEND_NUM_TYPES)
+		return -1;
+	if (unlikely(my_slot_pid != MyProcPid || my_slot_type != t))
+		wtsmgr_find_slot(wtsmgr_shared, t);
+	*slot = my_slot;
+	return t;
+}
+
 void
 wtsmgr_count(WtsmgrCounter c, uint64 value)
 {
-	WtsmgrShared *shared = wtsmgr_shared;
-	int			t = (int) MyBackendType;
+	WtsmgrCounterSlot *slot;
+	int			t = counting_type(&slot);
 
-	if (shared == NULL || t < 0 || t >= BACKEND_NUM_TYPES)
+	if (t < 0)
 		return;
-	if (unlikely(my_slot_pid != MyProcPid || my_slot_type != t))
-		wtsmgr_find_slot(shared, t);
-	if (likely(my_slot != NULL))
+	if (likely(slot != NULL))
 	{
 		/* the only writer: a plain load and store, no locked instruction */
-		pg_atomic_write_u64(&my_slot->counters[c],
-							pg_atomic_read_u64(&my_slot->counters[c]) + value);
+		pg_atomic_write_u64(&slot->counters[c],
+							pg_atomic_read_u64(&slot->counters[c]) + value);
 		return;
 	}
-	pg_atomic_fetch_add_u64(&shared->counters[t][c], value);
+	pg_atomic_fetch_add_u64(&wtsmgr_shared->counters[t][c], value);
 }
 
 /*
@@ -244,18 +259,13 @@ wtsmgr_count(WtsmgrCounter c, uint64 value)
 void
 wtsmgr_set_inflight(int inflight)
 {
-	WtsmgrShared *shared = wtsmgr_shared;
-	int			t = (int) MyBackendType;
+	WtsmgrCounterSlot *slot;
 
-	if (shared == NULL || t < 0 || t >= BACKEND_NUM_TYPES)
+	if (counting_type(&slot) < 0 || slot == NULL)
 		return;
-	if (unlikely(my_slot_pid != MyProcPid || my_slot_type != t))
-		wtsmgr_find_slot(shared, t);
-	if (my_slot == NULL)
-		return;
-	pg_atomic_write_u32(&my_slot->inflight, (uint32) inflight);
-	if ((uint32) inflight > pg_atomic_read_u32(&my_slot->inflight_peak))
-		pg_atomic_write_u32(&my_slot->inflight_peak, (uint32) inflight);
+	pg_atomic_write_u32(&slot->inflight, (uint32) inflight);
+	if ((uint32) inflight > pg_atomic_read_u32(&slot->inflight_peak))
+		pg_atomic_write_u32(&slot->inflight_peak, (uint32) inflight);
 }
 
 /* Per backend type: writes in flight now (sum) and the largest peak. */

@@ -34,13 +34,7 @@ autovacuum = off
 restart_after_crash = off
 data_sync_retry = off
 ));
-my $status = wtsmgr_status($node);
-if ($status->{atomic_proven} ne 't')
-{
-	$node->stop;
-	plan skip_all =>
-	  "atomic writes are not proven here ($status->{full_page_writes_reason})";
-}
+my $status = skip_unless_atomic($node);
 
 $node->safe_psql('postgres', q(
 CREATE EXTENSION pg_buffercache;

@@ -27,13 +27,7 @@ my $primary = wtsmgr_node('primary', qq(
 wtsmgr.mode = atomic
 autovacuum = off
 ), allows_streaming => 1);
-my $status = wtsmgr_status($primary);
-if ($status->{atomic_proven} ne 't')
-{
-	$primary->stop;
-	plan skip_all =>
-	  "atomic writes are not proven here ($status->{full_page_writes_reason})";
-}
+my $status = skip_unless_atomic($primary);
 is($primary->safe_psql('postgres', 'SHOW full_page_writes'),
 	'off', 'primary: full_page_writes is off');
 

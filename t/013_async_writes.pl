@@ -45,13 +45,7 @@ checkpoint_flush_after = 0
 restart_after_crash = off
 data_sync_retry = off
 ));
-my $status = wtsmgr_status($node);
-if ($status->{atomic_proven} ne 't')
-{
-	$node->stop;
-	plan skip_all =>
-	  "atomic writes are not proven here ($status->{full_page_writes_reason})";
-}
+my $status = skip_unless_atomic($node);
 show_status($node, 'async');
 
 is($status->{async_writes}, 'background', 'async_writes defaults to background');
@@ -239,33 +233,31 @@ SELECT pg_buffercache_evict_relation('counter'::regclass) IS NOT NULL;
 SELECT sum(n) FROM counter)), "t\n$expect", 'and the pages read back after a checkpoint');
 
 # --- where writes stay synchronous ---------------------------------------
-$node->append_conf('postgresql.conf', "data_sync_retry = on\n");
-$node->restart;
-$status = wtsmgr_status($node);
-is($status->{async_proven}, 'f', 'data_sync_retry = on: not asynchronous');
-like($status->{async_reason}, qr/data_sync_retry/, 'and the status says why');
-$node->safe_psql('postgres', q(
+# checkpoint_is_synchronous(CONF, LABEL): restart with CONF appended, then
+# a checkpoint of big's pages must be all atomic, none asynchronous.
+sub checkpoint_is_synchronous
+{
+	my ($conf, $label) = @_;
+
+	$node->append_conf('postgresql.conf', $conf);
+	$node->restart;
+	$node->safe_psql('postgres', q(
 SELECT wtsmgr_stats_reset();
 UPDATE big SET v = repeat('c', 300);
 CHECKPOINT;
 ));
-$cp = wtsmgr_stats($node, 'checkpointer');
-cmp_ok($cp->{atomic_writes}, '>', 0, 'the checkpointer writes atomically');
-is($cp->{async_writes}, 0, 'and synchronously');
+	my $cp = wtsmgr_stats($node, 'checkpointer');
+	cmp_ok($cp->{atomic_writes}, '>', 0, "$label: the checkpointer writes atomically");
+	is($cp->{async_writes}, 0, "$label: and synchronously");
+	return wtsmgr_status($node);
+}
 
-$node->append_conf('postgresql.conf', "data_sync_retry = off\n");
-$node->append_conf('postgresql.conf', "wtsmgr.async_writes = off\n");
-$node->restart;
-$status = wtsmgr_status($node);
-is($status->{async_writes}, 'off', 'wtsmgr.async_writes = off');
-$node->safe_psql('postgres', q(
-SELECT wtsmgr_stats_reset();
-UPDATE big SET v = repeat('d', 300);
-CHECKPOINT;
-));
-$cp = wtsmgr_stats($node, 'checkpointer');
-cmp_ok($cp->{atomic_writes}, '>', 0, 'wtsmgr.async_writes = off: atomic writes');
-is($cp->{async_writes}, 0, 'all synchronous');
+$status = checkpoint_is_synchronous("data_sync_retry = on\n", 'data_sync_retry = on');
+is($status->{async_proven}, 'f', 'data_sync_retry = on: not asynchronous');
+like($status->{async_reason}, qr/data_sync_retry/, 'and the status says why');
+$status = checkpoint_is_synchronous("data_sync_retry = off\nwtsmgr.async_writes = off\n",
+	'wtsmgr.async_writes = off');
+is($status->{async_writes}, 'off', 'wtsmgr.async_writes = off in the status');
 
 $node->stop;
 done_testing();

@@ -20,7 +20,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(wtsmgr_node wtsmgr_status wtsmgr_location wtsmgr_stats
-  show_status wal_write_zeroes_supported);
+  show_status skip_unless_atomic wal_write_zeroes_supported);
 
 # wtsmgr_node(NAME, CONF, INIT_PARAMS...): a new node with wtsmgr in
 # shared_preload_libraries and CONF (postgresql.conf lines) appended,
@@ -96,6 +96,23 @@ sub wtsmgr_stats
 	my %zero = map { $_ => 0 } grep { $_ ne 'backend_type' && $_ ne 'stats_reset' } @cols;
 	$zero{backend_type} = $type;
 	return \%zero;
+}
+
+# skip_unless_atomic(NODE): where atomic writes are not proven (any
+# kernel but ours), stop NODE and skip the whole test, with the reason.
+# Returns NODE's wtsmgr_status otherwise.
+sub skip_unless_atomic
+{
+	my ($node) = @_;
+	my $status = wtsmgr_status($node);
+
+	if ($status->{atomic_proven} ne 't')
+	{
+		$node->stop;
+		Test::More::plan(skip_all =>
+			  "atomic writes are not proven here ($status->{full_page_writes_reason})");
+	}
+	return $status;
 }
 
 # show_status(NODE, LABEL): print wtsmgr_status and wtsmgr_locations into

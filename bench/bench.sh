@@ -248,6 +248,7 @@ max_wal_size = 4GB
 min_wal_size = 80MB
 wal_keep_size = 3GB
 log_checkpoints = on
+track_io_timing = on
 log_line_prefix = '%n [%p] '"
 
 insn_args=()

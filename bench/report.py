@@ -226,6 +226,12 @@ def analyse_config(results, cfg, duration, marks, d=None, run=1):
     if "data_page_writes" in before and pages_after is not None:
         r["data_page_writes"] = int(pages_after) - int(before["data_page_writes"])
         r["data_pages_per_tx"] = r["data_page_writes"] / n
+    # Client backends' mean data write latency (pg_stat_io write_time /
+    # writes, track_io_timing): what an eviction costs a backend.
+    if all(k in before and k in after for k in ("backend_writes", "backend_write_ms")):
+        bw = int(after["backend_writes"]) - int(before["backend_writes"])
+        if bw > 0:
+            r["backend_write_ms"] = (float(after["backend_write_ms"]) - float(before["backend_write_ms"])) / bw
     cp = read_kv(os.path.join(d, "copy.txt"))
     if cp.get("copy_ms", "").isdigit():
         r["copy_s"] = int(cp["copy_ms"]) / 1000.0
@@ -340,6 +346,7 @@ ROWS = [
     ("dev_iops", "device requests per second (read + write)", "f1"),
     ("dev_mibs", "device MiB/s (read + written)", "f2"),
     ("data_pages_per_tx", "data pages written per transaction (pg_stat_io)", "f2"),
+    ("backend_write_ms", "client backend data write latency, mean ms (pg_stat_io)", "f3"),
     ("ckpt_done", "checkpoints completed (pg_stat_checkpointer)", "int"),
     ("cycles", "complete checkpoint cycles in the window", "int"),
     ("insn_per_tx", "guest instructions per transaction (plugin)", "int"),

@@ -70,6 +70,9 @@ gen() {	# gen CONFIG|DIR PER_SECOND LATENCY_EXPR WAL_BYTES FPI FPI_BYTES DEV_SEC
 }
 gen stock 10 ramp 1000000 100 900000 20000
 gen unsafe 20 flat 100000 0 0 10000
+# client backends wrote 200 pages in 100 ms over the window: 0.5 ms each
+printf 'backend_writes 100\nbackend_write_ms 50.5\n' >> "$R/raw/pgbench/stock/before.txt"
+printf 'backend_writes 300\nbackend_write_ms 150.5\n' >> "$R/raw/pgbench/stock/after.txt"
 
 out=$(python3 "$REPO/bench/report.py" "$R" 2>&1) && ok "report.py runs" || notok "report.py runs" "$out"
 csvget() {	# csvget FIGURE_LABEL COLUMN: a cell of summary.csv
@@ -97,6 +100,10 @@ check "device bytes per transaction (sectors x 512)" 102400 "$(csvget 'device by
 check "device write requests per transaction" 1 "$(csvget 'device write requests per transaction' stock)"
 check "device flushes per transaction" 1 "$(csvget 'device cache flushes per transaction' stock)"
 check "checkpoints completed" 1 "$(csvget 'checkpoints completed (pg_stat_checkpointer)' stock)"
+check "client backend write latency: pg_stat_io write_time / writes" 0.5 \
+	"$(csvget 'client backend data write latency, mean ms (pg_stat_io)' stock)"
+check "client backend write latency: none without the counters" "" \
+	"$(csvget 'client backend data write latency, mean ms (pg_stat_io)' unsafe)"
 check "one complete cycle (the pre-window checkpoint is not a cycle start)" 1 \
 	"$(csvget 'complete checkpoint cycles in the window' stock)"
 check "TPS in the first fifth of the cycle" 10 "$(csvget 'TPS in the first fifth of checkpoint cycles' stock)"

@@ -350,6 +350,10 @@ The comparison needs a kernel with buffered RWF_ATOMIC; to run the other configu
 		sql "SELECT 'xact_commit ' || xact_commit FROM pg_stat_database WHERE datname = 'postgres'"
 		# Relation (data) pages written by every process: 8 kB each.
 		sql "SELECT 'data_page_writes ' || coalesce(sum(writes), 0) FROM pg_stat_io WHERE object = 'relation'"
+		# Client backends' own data writes and the time they took
+		# (track_io_timing): their mean write latency.
+		sql "SELECT 'backend_writes ' || coalesce(sum(writes), 0), 'backend_write_ms ' || coalesce(sum(write_time), 0)
+			FROM pg_stat_io WHERE object = 'relation' AND backend_type = 'client backend'" | tr '|' '\n'
 		echo "devstat $(devstat "$DEV")"
 		cpusnap
 	}

@@ -227,11 +227,15 @@ def analyse_config(results, cfg, duration, marks, d=None, run=1):
         r["data_page_writes"] = int(pages_after) - int(before["data_page_writes"])
         r["data_pages_per_tx"] = r["data_page_writes"] / n
     # Client backends' mean data write latency (pg_stat_io write_time /
-    # writes, track_io_timing): what an eviction costs a backend.
-    if all(k in before and k in after for k in ("backend_writes", "backend_write_ms")):
-        bw = int(after["backend_writes"]) - int(before["backend_writes"])
+    # writes, track_io_timing): what an eviction costs a backend.  Busy
+    # backends report their counts only when they exit: the reading taken
+    # once pgbench's backends are gone is the one to use.
+    bw_after = after.get("backend_writes_settled", after.get("backend_writes"))
+    bt_after = after.get("backend_write_ms_settled", after.get("backend_write_ms"))
+    if "backend_writes" in before and "backend_write_ms" in before and bw_after and bt_after:
+        bw = int(bw_after) - int(before["backend_writes"])
         if bw > 0:
-            r["backend_write_ms"] = (float(after["backend_write_ms"]) - float(before["backend_write_ms"])) / bw
+            r["backend_write_ms"] = (float(bt_after) - float(before["backend_write_ms"])) / bw
     cp = read_kv(os.path.join(d, "copy.txt"))
     if cp.get("copy_ms", "").isdigit():
         r["copy_s"] = int(cp["copy_ms"]) / 1000.0

@@ -429,6 +429,10 @@ The comparison needs a kernel with buffered RWF_ATOMIC; to run the other configu
 	sleep 1
 	sql "SELECT 'data_page_writes_settled ' || coalesce(sum(writes), 0) FROM pg_stat_io WHERE object = 'relation'" \
 		>> "$d/after.txt"
+	# Likewise the client backends' writes: a busy backend reports them
+	# only when it exits, which pgbench's have done by now.
+	sql "SELECT 'backend_writes_settled ' || coalesce(sum(writes), 0), 'backend_write_ms_settled ' || coalesce(sum(write_time), 0)
+		FROM pg_stat_io WHERE object = 'relation' AND backend_type = 'client backend'" | tr '|' '\n' >> "$d/after.txt"
 	cp /tmp/pgb/pgbench_log* "$d/"
 	lsn1=$(sed -n 's/^lsn //p' "$d/before.txt")
 	lsn2=$(sed -n 's/^lsn //p' "$d/after.txt")

@@ -15,7 +15,6 @@
 
 #include "access/xlog.h"
 #include "datatype/timestamp.h"
-#include "storage/block.h"
 #include "storage/fd.h"
 
 /*
@@ -166,8 +165,9 @@ extern void wtsmgr_check_take_over(void);
  * write_path.c: the write path, entered through the core hooks or through
  * replacements of the libc functions; the real libc functions behind it.
  */
-extern void wtsmgr_fd_path(int fd, char *buf, size_t len);
-extern BlockNumber wtsmgr_block_number(const char *path, off_t offset);
+extern void wtsmgr_report_atomic_failure(int elevel, int fd, off_t offset,
+										 int save_errno, const char *detail,
+										 const char *hint);
 extern ssize_t (*wtsmgr_real_pwritev) (int fd, const struct iovec *iov,
 									   int iovcnt, off_t offset);
 #ifdef PG_HAVE_FILE_PWRITEV_HOOK
@@ -191,7 +191,8 @@ extern int	wtsmgr_posix_fallocate(int fd, off_t offset, off_t len);
  */
 extern bool wtsmgr_async_proven;	/* decided in the postmaster */
 extern char wtsmgr_async_reason[256];
-extern void wtsmgr_async_probe(int fd, WtsmgrLocation *loc);
+extern void wtsmgr_async_probe(int fd, const struct iovec *iov,
+							   WtsmgrLocation *loc);
 extern void wtsmgr_async_decide(void);
 extern const char *wtsmgr_async_name(int value);
 extern bool wtsmgr_async_write_page(int fd, const struct iovec *iov,

@@ -142,8 +142,9 @@ static int	nslots = 0;
 
 /*
  * Probe, in the postmaster, on the probe file of a location, whose first
- * page has just been written atomically: submit an atomic write-through
- * overwrite of it with RWF_NOWAIT and wait for its completion.  A kernel
+ * page has just been written atomically from iov: submit an atomic
+ * write-through overwrite of it with RWF_NOWAIT and wait for its
+ * completion.  A kernel
  * without the inline guarantee refuses RWF_NOWAIT for write-through
  * writes (EOPNOTSUPP).  EAGAIN is what a write gets when the file's
  * timestamps are due for an update (once per clock tick on a mount
@@ -151,16 +152,13 @@ static int	nslots = 0;
  * tried again at once, a few times.
  */
 void
-wtsmgr_async_probe(int fd, WtsmgrLocation *loc)
+wtsmgr_async_probe(int fd, const struct iovec *iov, WtsmgrLocation *loc)
 {
 	struct io_uring pr;
-	static char page[BLCKSZ] __attribute__((aligned(4096)));
-	struct iovec iov = {.iov_base = page,.iov_len = BLCKSZ};
 	int			ret;
 
 	loc->async_ok = false;
 	loc->async_errno = 0;
-	memset(page, 0x5a, sizeof(page));
 	ret = io_uring_queue_init(4, &pr, 0);
 	if (ret < 0)
 	{
@@ -172,7 +170,7 @@ wtsmgr_async_probe(int fd, WtsmgrLocation *loc)
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&pr);
 		struct io_uring_cqe *cqe;
 
-		io_uring_prep_writev2(sqe, fd, &iov, 1, 0,
+		io_uring_prep_writev2(sqe, fd, iov, 1, 0,
 							  RWF_WRITETHROUGH | RWF_ATOMIC | RWF_NOWAIT);
 		if ((ret = io_uring_submit(&pr)) != 1 ||
 			(ret = io_uring_wait_cqe(&pr, &cqe)) < 0)
@@ -189,7 +187,7 @@ wtsmgr_async_probe(int fd, WtsmgrLocation *loc)
 		}
 		loc->async_errno = ret < 0 ? -ret : EIO;
 		if (ret != -EAGAIN ||
-			pwritev2(fd, &iov, 1, 0, RWF_WRITETHROUGH | RWF_ATOMIC) != BLCKSZ)
+			pwritev2(fd, iov, 1, 0, RWF_WRITETHROUGH | RWF_ATOMIC) != BLCKSZ)
 			break;
 	}
 	io_uring_queue_exit(&pr);
@@ -254,21 +252,12 @@ ensure_ring(void)
 static void
 report_async_failure(const InflightWrite *w, int res)
 {
-	char		path[MAXPGPATH];
-
-	wtsmgr_fd_path(w->fd, path, sizeof(path));
 	wtsmgr_count(WTSMGR_C_ATOMIC_FAILURES, 1);
-	if (res < 0)
-		errno = -res;
-	else
-		errno = EIO;
-	ereport(PANIC,
-			(errcode_for_file_access(),
-			 errmsg("could not write block %u of file \"%s\" atomically: %m",
-					wtsmgr_block_number(path, w->offset), path),
-			 errdetail("The write was asynchronous and failed after it had been submitted%s.",
-					   res >= 0 ? " (it wrote part of the page)" : ""),
-			 errhint("This is handled like a failed fsync; crash recovery replays the page from WAL.")));
+	wtsmgr_report_atomic_failure(PANIC, w->fd, w->offset, res < 0 ? -res : EIO,
+								 res < 0 ?
+								 "The write was asynchronous and failed after it had been submitted." :
+								 "The write was asynchronous and failed after it had been submitted (it wrote part of the page).",
+								 "This is handled like a failed fsync; crash recovery replays the page from WAL.");
 }
 
 /*
@@ -482,7 +471,7 @@ drain(int fd, bool flush_late)
 #else							/* !WTSMGR_HAVE_LIBURING */
 
 void
-wtsmgr_async_probe(int fd, WtsmgrLocation *loc)
+wtsmgr_async_probe(int fd, const struct iovec *iov, WtsmgrLocation *loc)
 {
 	loc->async_ok = false;
 	loc->async_errno = EOPNOTSUPP;

@@ -215,7 +215,7 @@ wtsmgr_probe_path(const char *path, WtsmgrLocation *loc)
 	{
 		loc->atomic_ok = true;
 		/* and the same from io_uring, copied when submitted */
-		wtsmgr_async_probe(fd, loc);
+		wtsmgr_async_probe(fd, &iov, loc);
 	}
 	else
 		loc->atomic_errno = errno;

@@ -34,7 +34,6 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -79,8 +78,8 @@ iov_total(const struct iovec *iov, int iovcnt)
 }
 
 /* Name of an open file, for error messages. */
-void
-wtsmgr_fd_path(int fd, char *buf, size_t len)
+static void
+fd_path(int fd, char *buf, size_t len)
 {
 	char		link[64];
 	ssize_t		n;
@@ -189,8 +188,8 @@ is_device_error(int e)
  * Block number of the page at offset of a relation segment file named
  * path ("base/5/16384.2" is segment 2).
  */
-BlockNumber
-wtsmgr_block_number(const char *path, off_t offset)
+static BlockNumber
+block_number(const char *path, off_t offset)
 {
 	const char *base = last_dir_separator(path);
 	const char *dot;
@@ -203,18 +202,23 @@ wtsmgr_block_number(const char *path, off_t offset)
 	return segno * ((BlockNumber) RELSEG_SIZE) + (BlockNumber) (offset / BLCKSZ);
 }
 
-static void
-report_atomic_failure(int elevel, int fd, off_t offset, int save_errno,
-					  const char *detail, const char *hint)
+/*
+ * "could not write block N of file ... atomically", at elevel, with the
+ * caller's detail and hint (also for asynchronous writes, async_writes.c).
+ */
+void
+wtsmgr_report_atomic_failure(int elevel, int fd, off_t offset,
+							 int save_errno, const char *detail,
+							 const char *hint)
 {
 	char		path[MAXPGPATH];
 
-	wtsmgr_fd_path(fd, path, sizeof(path));
+	fd_path(fd, path, sizeof(path));
 	errno = save_errno;
 	ereport(elevel,
 			(errcode_for_file_access(),
 			 errmsg("could not write block %u of file \"%s\" atomically: %m",
-					wtsmgr_block_number(path, offset), path),
+					block_number(path, offset), path),
 			 errdetail_internal("%s", detail),
 			 hint ? errhint("%s", hint) : 0));
 }
@@ -270,12 +274,12 @@ check_non_atomic_write(int fd, off_t offset, int save_errno)
 	char		path[MAXPGPATH];
 	const char *why;
 
-	wtsmgr_fd_path(fd, path, sizeof(path));
+	fd_path(fd, path, sizeof(path));
 	if (!needs_atomicity(path))
 		return;
 
 	if (RecoveryInProgress())
-		report_atomic_failure(FATAL, fd, offset, save_errno,
+		wtsmgr_report_atomic_failure(FATAL, fd, offset, save_errno,
 							  "The server is replaying WAL, which may have been written with full_page_writes off: a torn page could not be repaired.",
 							  "Atomic writes must work on every location of a server that replays WAL written with full_page_writes off.");
 	if (!wtsmgr_fpw_forced)
@@ -284,7 +288,7 @@ check_non_atomic_write(int fd, off_t offset, int save_errno)
 		why = "The last checkpoint was made with full_page_writes off, so pages changed since then may have no full-page image in WAL.";
 	else
 		return;
-	report_atomic_failure(ERROR, fd, offset, save_errno, why,
+	wtsmgr_report_atomic_failure(ERROR, fd, offset, save_errno, why,
 						  "Check the atomic write support of this file's file system and device with wtsmgr_probe().");
 }
 
@@ -365,7 +369,7 @@ atomic_writev(int fd, const struct iovec *iov, int iovcnt, off_t offset,
 			{
 				wtsmgr_count(WTSMGR_C_ATOMIC_FAILURES, 1);
 				if (data_sync_elevel(ERROR) == PANIC)
-					report_atomic_failure(PANIC, fd, offset + done,
+					wtsmgr_report_atomic_failure(PANIC, fd, offset + done,
 										  save_errno,
 										  "The kernel may write the page later without atomicity.",
 										  "This is handled like a failed fsync; see data_sync_retry.");

@@ -195,23 +195,37 @@ foreach (1 .. 100)
 ok($idle, 'the background writer has no write in flight while it sleeps');
 
 # --- a write that fails after its submission ------------------------------
-$node->append_conf('postgresql.conf', "wtsmgr.async_writes = background\n");
+# Only the checkpointer writes here: a background writer armed with the
+# fault as well would fail first, on whatever it cleans right after the
+# reload (seen: its PANIC before the CHECKPOINT was even sent, which then
+# "failed" only because the server was gone).  Every page of counter is
+# dirty, so that the checkpointer certainly submits some asynchronously
+# (the first write to a file per clock tick is refused inline).
+$node->append_conf('postgresql.conf',
+	"wtsmgr.async_writes = background\nbgwriter_lru_maxpages = 0\n");
 $node->reload;
 $node->safe_psql('postgres', 'CHECKPOINT');
-my $expect = $node->safe_psql('postgres', 'SELECT sum(n) + 1 FROM counter');
+my $expect = $node->safe_psql('postgres', 'SELECT sum(n) + count(*) FROM counter');
+# the log from before the fault is armed: whatever it leads to is after
+my $log_offset = -s $node->logfile;
 $node->safe_psql('postgres', q(
-UPDATE counter SET n = n + 1 WHERE id = 1;
+UPDATE counter SET n = n + 1;
 ALTER SYSTEM SET wtsmgr.inject_async_fault = eio;
 SELECT pg_reload_conf();
 ));
-my $log_offset = -s $node->logfile;
 my ($ret, $out, $err) = $node->psql('postgres', 'CHECKPOINT');
 isnt($ret, 0, 'CHECKPOINT fails when an asynchronous write fails');
 ok( $node->wait_for_log(
 		qr/PANIC:  could not write block \d+ of file "[^"]+" atomically: Input\/output error/,
 		$log_offset),
 	'the failed asynchronous write is a PANIC');
+ok( $node->wait_for_log(
+		qr/checkpointer process \(PID \d+\) was terminated by signal 6/,
+		$log_offset),
+	"and it is the checkpointer's");
 my $log = slurp_file($node->logfile, $log_offset);
+like($log, qr/statement: CHECKPOINT\n(?s:.*)PANIC:  could not write block/,
+	'after the CHECKPOINT was sent');
 like($log, qr/The write was asynchronous and failed after it had been submitted/,
 	'the PANIC says the write was asynchronous');
 # The checkpointer completes its writes before it fsyncs their files: the

@@ -65,5 +65,20 @@ if [ "$rc" != 0 ] && [ -n "${WTSMGR_OUT:-}" ] && [ -d "$work/tmp_check/log" ]; t
 		cp -a "$work/tmp_check/log/." "$WTSMGR_OUT/extension-logs/" &&
 		echo "# TAP logs kept in $WTSMGR_OUT/extension-logs"
 fi
+# ... and the end of a failed test's logs on the console, where CI keeps
+# them: prove's summary names the test ("t/013_async_writes.pl (Wstat:
+# ..."), its die message is at the end of regress_log_<test>, its
+# servers' last words at the end of <test>_<node>.log.
+if [ "$rc" != 0 ] && [ -d "$work/tmp_check/log" ]; then
+	sed -n 's|^t/\([0-9A-Za-z_]*\)\.pl *(Wstat.*|\1|p' "$log" | sort -u |
+		while read -r t; do
+			for f in "$work/tmp_check/log/regress_log_$t" \
+				"$work/tmp_check/log/${t}_"*.log; do
+				[ -f "$f" ] || continue
+				echo "# --- last 40 lines of ${f##*/}"
+				tail -n 40 "$f" | sed 's/^/#   /'
+			done
+		done
+fi
 
 exec "$SRC/vm/lib/tap-count.sh" "$log" $rc "make installcheck"

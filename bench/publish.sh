@@ -15,7 +15,11 @@
 #     the "bench:workloads" markers;
 #   - a run with kernel results (kernel.md): kernel.md, kernel.csv,
 #     kernel-summary.csv and its machine.txt as kernel-machine.txt; the
-#     kernel section goes between the "bench:kernel" markers.
+#     kernel section goes between the "bench:kernel" markers;
+#   - a run with checkpoint results (checkpoint.md), when the README has
+#     "bench:checkpoint" markers: checkpoint.md, checkpoint.csv and its
+#     machine.txt as checkpoint-machine.txt; the section goes between
+#     those markers (and not into the "bench:latest" part).
 #
 # So a kernel-only run ("make bench BENCH=kernel") replaces only the
 # kernel files and the kernel part of the README, and a pgbench run
@@ -66,6 +70,8 @@ readme_body() {
 
 kbegin='<!-- bench:kernel:begin -->'
 kend='<!-- bench:kernel:end -->'
+cbegin='<!-- bench:checkpoint:begin -->'
+cend='<!-- bench:checkpoint:end -->'
 published=
 if [ -f "$src/summary.csv" ] || [ -f "$src/walinit.csv" ]; then
 	cp "$src"/results.md "$src"/machine.txt "$dst/"
@@ -73,7 +79,10 @@ if [ -f "$src/summary.csv" ] || [ -f "$src/walinit.csv" ]; then
 	copy_data
 	body=$(readme_body "$dst/results.md")
 	if [ -f "$src/kernel.md" ] && grep -qF "$kbegin" "$readme"; then
-		body=$(printf '%s\n' "$body" | sed '/^### Kernel write paths (issue 11)/,$d')
+		body=$(printf '%s\n' "$body" | sed '/^#* Kernel write paths (issue 11)/,$d')
+	fi
+	if [ -f "$src/checkpoint.md" ] && grep -qF "$cbegin" "$readme"; then
+		body=$(printf '%s\n' "$body" | sed '/^#* CHECKPOINT time/,/^#* Kernel write paths/{/^#* Kernel write paths/!d}')
 	fi
 	replace_between "$readme" '<!-- bench:latest:begin -->' '<!-- bench:latest:end -->' "$body"
 	published="results.md and its files"
@@ -102,5 +111,15 @@ if [ -f "$src/kernel.md" ]; then
 	replace_between "$readme" "$kbegin" "$kend" "$body"
 	published="${published:+$published, }the kernel section (kernel.md)"
 fi
-[ -n "$published" ] || die "$src has neither pgbench/walinit results (summary.csv, summary-WORKLOAD.csv, walinit.csv) nor kernel results (kernel.md)"
+if [ -f "$src/checkpoint.md" ] && grep -qF "$cbegin" "$readme"; then
+	cp "$src/checkpoint.md" "$dst/checkpoint.md"
+	cp "$src/checkpoint.csv" "$dst/"
+	cp "$src/machine.txt" "$dst/checkpoint-machine.txt"
+	# Under the README's own heading for it: the section's top heading
+	# is dropped, the others go down two levels.
+	body=$(sed -e '/^## CHECKPOINT time/,+1d' -e 's/^#/##/' "$dst/checkpoint.md")
+	replace_between "$readme" "$cbegin" "$cend" "$body"
+	published="${published:+$published, }the checkpoint section (checkpoint.md)"
+fi
+[ -n "$published" ] || die "$src has neither pgbench/walinit results (summary.csv, summary-WORKLOAD.csv, walinit.csv) nor kernel results (kernel.md) nor checkpoint results (checkpoint.md, with bench:checkpoint markers in the README)"
 log "published $src into $dst and $readme: $published"

@@ -507,6 +507,16 @@ for k in 1 2 3; do
 	echo "config=sync round=$k ms=$((3600 + 400 * k)) dirty=100 buffers=100 write_s=4.0 sync_s=0.0 async_writes=0 async_refused=0 async_peak=0"
 	echo "config=async round=$k ms=$((1400 + 100 * k)) dirty=100 buffers=100 write_s=1.5 sync_s=0.0 async_writes=$((95 + k)) async_refused=$((5 - k)) async_peak=32"
 done > "$CK/raw/checkpoint/results.txt"
+# The client backends' writes: 100 a round; stock 2, 3, 4 ms (20, 30, 40
+# us a write), background 9, 10, 11 ms (90-110), all 4.5, 5, 6 ms
+# (45-60): background / stock 3.33 and all / stock 1.67, ranges apart.
+for k in 1 2 3; do
+	echo "config=backend-stock round=$k ms=500 writes=100 write_ms=$((k + 1)) async_writes=0 async_refused=0"
+	echo "config=backend-background round=$k ms=900 writes=100 write_ms=$((k + 8)) async_writes=0 async_refused=0"
+done >> "$CK/raw/checkpoint/results.txt"
+for w in 4.5 5 6; do
+	echo "config=backend-all round=1 ms=700 writes=100 write_ms=$w async_writes=90 async_refused=10"
+done >> "$CK/raw/checkpoint/results.txt"
 echo "config=warmup round=warmup ms=9000 dirty=100 buffers=100 write_s=8.9 sync_s=0.0 async_writes=0 async_refused=0 async_peak=0 dev_write_req=100 dev_write_sectors=1600 dev_flush=0 ckpt_cpu_ms=50 busy_cpu_ms=60" \
 	>> "$CK/raw/checkpoint/results.txt"
 out=$(python3 "$REPO/bench/report.py" "$CK" 2>&1) && ok "report.py runs on a checkpoint-only run" ||
@@ -520,7 +530,15 @@ check "checkpoint: async / stock ratio, ranges apart" "1.45 | differs" \
 	"$(row 'async / stock' | awk -F' [|] ' '{print $2 " | " $3}')"
 check "checkpoint: sync / stock ratio" "4.00" "$(row 'sync / stock' | awk -F' [|] ' '{print $2}')"
 check "checkpoint: async / sync ratio" "0.36" "$(row 'async / sync' | awk -F' [|] ' '{print $2}')"
-check "checkpoint: CSV has a line per checkpoint" 11 "$(wc -l < "$CK/checkpoint.csv")"
+check "checkpoint: CSV has a line per checkpoint and backend run" 20 "$(wc -l < "$CK/checkpoint.csv")"
+check "backend writes: mean latency of stock, median and range" "30.0 (20.0-40.0)" \
+	"$(row 'stock (buffered writes)' | awk -F' [|] ' '{print $2}')"
+check "backend writes: asynchronous and refused writes of all" "90 | 10" \
+	"$(row 'wtsmgr, async_writes = all (backends submit asynchronously)' | awk -F' [|] ' '{print $4 " | " $5}')"
+check "backend writes: background / stock, ranges apart" "3.33 | differs | <= 1.5 |" \
+	"$(row 'background / stock' | awk -F' [|] ' '{print $2 " | " $3 " | " $4}')"
+check "backend writes: all / stock" "1.67 | differs" \
+	"$(row 'all / stock' | awk -F' [|] ' '{print $2 " | " $3}')"
 grep -q "took 9,000 ms for 100 buffers (600.0 µs of guest CPU per buffer)" "$CK/results.md" &&
 	ok "checkpoint: the warm-up is reported apart" || notok "checkpoint: the warm-up is reported apart"
 check "checkpoint: the warm-up is not in the stock row" "1,100 (1,000-1,200)" \
@@ -587,6 +605,39 @@ grep -q '^### wtsmgr benchmark' "$P/README.md" && [ -s "$P/latest/kernel.md" ] &
 for f in workloads.md workloads-machine.txt summary-insert.csv tps-insert.png; do
 	[ -s "$P/latest/$f" ] && ok "publish (workloads): $f" || notok "publish (workloads): $f"
 done
+
+# The checkpoint benchmark alone: its section goes between its own
+# markers; then a pgbench run that has checkpoint results too leaves
+# them out of its "bench:latest" part.
+printf '%s\n' "<!-- bench:checkpoint:begin -->" "old checkpoint table" "<!-- bench:checkpoint:end -->" >> "$P/README.md"
+out=$(BENCH_LATEST="$P/latest" BENCH_README="$P/README.md" "$REPO/bench/publish.sh" "$CK" 2>&1) &&
+	ok "publish.sh publishes a checkpoint-only run" || notok "publish.sh publishes a checkpoint-only run" "$out"
+grep -q 'old checkpoint table' "$P/README.md" && notok "publish (checkpoint): the old table is replaced" ||
+	ok "publish (checkpoint): the old table is replaced"
+check "publish (checkpoint): its ratios between its markers" 1 \
+	"$(sed -n '/bench:checkpoint:begin/,/bench:checkpoint:end/p' "$P/README.md" | grep -c '^| async / stock | 1.45 |')"
+check "publish (checkpoint): the backend write table with it" 1 \
+	"$(sed -n '/bench:checkpoint:begin/,/bench:checkpoint:end/p' "$P/README.md" | grep -c '^| background / stock | 3.33 |')"
+for f in checkpoint.md checkpoint.csv checkpoint-machine.txt; do
+	[ -s "$P/latest/$f" ] && ok "publish (checkpoint): $f" || notok "publish (checkpoint): $f"
+done
+grep -q '^### wtsmgr benchmark' "$P/README.md" && ok "publish (checkpoint): the pgbench part is kept" ||
+	notok "publish (checkpoint): the pgbench part is kept"
+C3=$T/pgbench-with-checkpoint
+cp -a "$C2" "$C3"
+cp -a "$CK/raw/checkpoint" "$C3/raw/"
+out=$(python3 "$REPO/bench/report.py" "$C3" 2>&1) && grep -q 'CHECKPOINT time' "$C3/results.md" &&
+	ok "report.py: a pgbench run with checkpoint results has the section" ||
+	notok "report.py: a pgbench run with checkpoint results has the section" "$out"
+out=$(BENCH_LATEST="$P/latest" BENCH_README="$P/README.md" "$REPO/bench/publish.sh" "$C3" 2>&1) &&
+	ok "publish.sh publishes a pgbench run with checkpoint results" ||
+	notok "publish.sh publishes a pgbench run with checkpoint results" "$out"
+check "publish (pgbench + checkpoint): no checkpoint section in the bench:latest part" 0 \
+	"$(sed -n '/bench:latest:begin/,/bench:latest:end/p' "$P/README.md" | grep -c 'CHECKPOINT time')"
+check "publish (pgbench + checkpoint): the section between its own markers" 1 \
+	"$(sed -n '/bench:checkpoint:begin/,/bench:checkpoint:end/p' "$P/README.md" | grep -c '^| async / stock | 1.45 |')"
+grep -q '^### wtsmgr benchmark' "$P/README.md" && ok "publish (pgbench + checkpoint): its report in the README" ||
+	notok "publish (pgbench + checkpoint): its report in the README"
 
 # bench.sh: bad options are refused before anything happens.
 bad() {	# bad DESCRIPTION PATTERN VAR=VALUE...

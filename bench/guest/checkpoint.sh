@@ -16,6 +16,7 @@
 # Settings: BENCH_DEVICE, BENCH_CKPT_MB (table size, default 256),
 #   BENCH_CKPT_ROUNDS (default 3), BENCH_CKPT_CONFIGS (default
 #   stock,sync,async).
+# Then the client backends' own write latency (see below).
 # Output: $WTSMGR_OUT/checkpoint/results.txt, one line per checkpoint:
 #   config=C round=R ms=T buffers=B write_s=W sync_s=S async_writes=A
 #   async_refused=F async_peak=P dev_write_req=Q dev_write_sectors=N
@@ -143,6 +144,58 @@ for round in warmup $(seq "$ROUNDS"); do
 		line="config=$cfg round=$round ms=$ms dirty=$dirty buffers=${buffers:-0} write_s=${write_s:-0} sync_s=${sync_s:-0} $extra $io"
 		echo "$line" >> "$OUT/results.txt"
 		blog "checkpoint [$cfg r$round, $i/$((ROUNDS * n_cfg))]: $line"
+		pg_stop
+	done
+done
+# Client backends' own data writes (issue 13's backend write latency):
+# with 16 MB of shared buffers and no background writer, an UPDATE of the
+# first quarter of the table dirties more pages than the pool holds, so
+# the backend writes its own victims.  pg_stat_io has their number and
+# time (track_io_timing) once the session has exited: the mean latency of
+# a backend's data write (pg_stat_io keeps no distribution).
+#   backend-stock       stock: buffered writes
+#   backend-background  wtsmgr, async_writes = background (the default):
+#                       backends write synchronously
+#   backend-all         wtsmgr, async_writes = all: backends submit too
+# Output lines: config=backend-C round=R ms=T writes=N write_ms=W
+#   async_writes=A async_refused=F
+bconfigs=(backend-stock backend-background backend-all)
+for round in $(seq "$ROUNDS"); do
+	rot=$(( (round - 1) % ${#bconfigs[@]} ))
+	for cfg in "${bconfigs[@]:rot}" "${bconfigs[@]:0:rot}"; do
+		i=$((i + 1))
+		case $cfg in
+		backend-stock) echo "full_page_writes = on";;
+		backend-background|backend-all) printf '%s\n' \
+			"shared_preload_libraries = 'wtsmgr'" "wtsmgr.mode = atomic" \
+			"wtsmgr.async_writes = ${cfg#backend-}";;
+		esac > $PGDATA/bench.conf
+		printf '%s\n' "shared_buffers = 16MB" "bgwriter_lru_maxpages = 0" \
+			"track_io_timing = on" >> $PGDATA/bench.conf
+		pg_start $cfg
+		[ $cfg = backend-stock ] || sql "CREATE EXTENSION IF NOT EXISTS wtsmgr" >/dev/null
+		if [ $cfg = backend-all ]; then
+			[ "$(sql "SELECT async_proven FROM wtsmgr_status")" = t ] ||
+				bdie "$cfg: asynchronous writes not proven: $(sql "SELECT async_reason FROM wtsmgr_status")"
+		fi
+		sql "CHECKPOINT" >/dev/null
+		sql "SELECT pg_stat_reset_shared('io')" >/dev/null
+		[ $cfg = backend-stock ] || sql "SELECT wtsmgr_stats_reset()" >/dev/null
+		t0=$(now_ms)
+		sql "UPDATE ckpt SET pad = repeat('$((i % 10))', 300) WHERE i <= $((rows / 4))" >/dev/null
+		ms=$(( $(now_ms) - t0 ))
+		# the UPDATE's session has exited: its counts are in pg_stat_io
+		sleep 1
+		io=$(sql "SELECT 'writes=' || coalesce(sum(writes), 0) || ' write_ms=' || round(coalesce(sum(write_time), 0)::numeric, 3)
+			FROM pg_stat_io WHERE object = 'relation' AND backend_type = 'client backend'")
+		extra="async_writes=0 async_refused=0"
+		if [ $cfg != backend-stock ]; then
+			extra=$(sql "SELECT 'async_writes=' || async_writes || ' async_refused=' || async_refused FROM wtsmgr_stats WHERE backend_type = 'client backend'")
+			[ -n "$extra" ] || extra="async_writes=0 async_refused=0"
+		fi
+		line="config=$cfg round=$round ms=$ms $io $extra"
+		echo "$line" >> "$OUT/results.txt"
+		blog "checkpoint [$cfg r$round]: $line"
 		pg_stop
 	done
 done

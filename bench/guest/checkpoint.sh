@@ -56,6 +56,23 @@ pg_start() {
 	bdie "PostgreSQL did not start (configuration $1)"
 }
 pg_stop() { pg pg_ctl -D $PGDATA -w -t 600 -m fast stop >/dev/null; }
+# async_counts CFG BACKEND_TYPE: BACKEND_TYPE's asynchronous writes,
+# refusals and most in flight from wtsmgr_stats ("async_writes=A
+# async_refused=F async_peak=P"), zeros under a stock configuration.
+async_counts() {
+	local out=
+	case $1 in
+	*stock) ;;
+	*) out=$(sql "SELECT 'async_writes=' || async_writes || ' async_refused=' || async_refused || ' async_peak=' || async_inflight_peak FROM wtsmgr_stats WHERE backend_type = '$2'");;
+	esac
+	echo "${out:-async_writes=0 async_refused=0 async_peak=0}"
+}
+# require_async CFG: stop unless the startup probe proved asynchronous
+# writes (a configuration meant to measure them must have them).
+require_async() {
+	[ "$(sql "SELECT async_proven FROM wtsmgr_status")" = t ] ||
+		bdie "$1: asynchronous writes not proven: $(sql "SELECT async_reason FROM wtsmgr_status")"
+}
 # busy_ticks: the guest's busy CPU time so far (every vCPU; all but idle
 # and iowait), in clock ticks.
 busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
@@ -107,10 +124,7 @@ for round in warmup $(seq "$ROUNDS"); do
 		esac > $PGDATA/bench.conf
 		pg_start $cfg
 		[ $cfg = stock ] || sql "CREATE EXTENSION IF NOT EXISTS wtsmgr" >/dev/null
-		if [ $cfg = async ]; then
-			[ "$(sql "SELECT async_proven FROM wtsmgr_status")" = t ] ||
-				bdie "async: asynchronous writes not proven: $(sql "SELECT async_reason FROM wtsmgr_status")"
-		fi
+		[ $cfg != async ] || require_async $cfg
 		sql "CHECKPOINT" >/dev/null
 		sql "UPDATE ckpt SET pad = repeat('$((i % 10))', 300)" >/dev/null
 		dirty=$(sql "SELECT count(*) FROM pg_buffercache WHERE isdirty")
@@ -136,11 +150,7 @@ for round in warmup $(seq "$ROUNDS"); do
 		buffers=$(sed -n 's/.*wrote \([0-9]*\) buffers.*/\1/p' <<< "$done_line")
 		write_s=$(sed -n 's/.*write=\([0-9.]*\) s.*/\1/p' <<< "$done_line")
 		sync_s=$(sed -n 's/.*sync=\([0-9.]*\) s.*/\1/p' <<< "$done_line")
-		extra="async_writes=0 async_refused=0 async_peak=0"
-		if [ $cfg != stock ]; then
-			extra=$(sql "SELECT 'async_writes=' || async_writes || ' async_refused=' || async_refused || ' async_peak=' || async_inflight_peak FROM wtsmgr_stats WHERE backend_type = 'checkpointer'")
-			[ -n "$extra" ] || extra="async_writes=0 async_refused=0 async_peak=0"
-		fi
+		extra=$(async_counts $cfg checkpointer)
 		line="config=$cfg round=$round ms=$ms dirty=$dirty buffers=${buffers:-0} write_s=${write_s:-0} sync_s=${sync_s:-0} $extra $io"
 		echo "$line" >> "$OUT/results.txt"
 		blog "checkpoint [$cfg r$round, $i/$((ROUNDS * n_cfg))]: $line"
@@ -158,7 +168,7 @@ done
 #                       backends write synchronously
 #   backend-all         wtsmgr, async_writes = all: backends submit too
 # Output lines: config=backend-C round=R ms=T writes=N write_ms=W
-#   async_writes=A async_refused=F
+#   async_writes=A async_refused=F async_peak=P
 bconfigs=(backend-stock backend-background backend-all)
 for round in $(seq "$ROUNDS"); do
 	rot=$(( (round - 1) % ${#bconfigs[@]} ))
@@ -174,10 +184,7 @@ for round in $(seq "$ROUNDS"); do
 			"track_io_timing = on" >> $PGDATA/bench.conf
 		pg_start $cfg
 		[ $cfg = backend-stock ] || sql "CREATE EXTENSION IF NOT EXISTS wtsmgr" >/dev/null
-		if [ $cfg = backend-all ]; then
-			[ "$(sql "SELECT async_proven FROM wtsmgr_status")" = t ] ||
-				bdie "$cfg: asynchronous writes not proven: $(sql "SELECT async_reason FROM wtsmgr_status")"
-		fi
+		[ $cfg != backend-all ] || require_async $cfg
 		sql "CHECKPOINT" >/dev/null
 		sql "SELECT pg_stat_reset_shared('io')" >/dev/null
 		[ $cfg = backend-stock ] || sql "SELECT wtsmgr_stats_reset()" >/dev/null
@@ -188,12 +195,7 @@ for round in $(seq "$ROUNDS"); do
 		sleep 1
 		io=$(sql "SELECT 'writes=' || coalesce(sum(writes), 0) || ' write_ms=' || round(coalesce(sum(write_time), 0)::numeric, 3)
 			FROM pg_stat_io WHERE object = 'relation' AND backend_type = 'client backend'")
-		extra="async_writes=0 async_refused=0"
-		if [ $cfg != backend-stock ]; then
-			extra=$(sql "SELECT 'async_writes=' || async_writes || ' async_refused=' || async_refused FROM wtsmgr_stats WHERE backend_type = 'client backend'")
-			[ -n "$extra" ] || extra="async_writes=0 async_refused=0"
-		fi
-		line="config=$cfg round=$round ms=$ms $io $extra"
+		line="config=$cfg round=$round ms=$ms $io $(async_counts $cfg 'client backend')"
 		echo "$line" >> "$OUT/results.txt"
 		blog "checkpoint [$cfg r$round]: $line"
 		pg_stop

@@ -10,6 +10,7 @@
 # WTSMGR_TEST_NOATOMIC_DIR, for the tablespace and WAL tests.  The TAP
 # tests print wtsmgr_status and wtsmgr_locations as they find them.
 cd "$(dirname "$0")"
+. ../lib/common.sh
 stage=/wtsmgr/build/${WTSMGR_EXT_STAGE:-ext-stage}
 if [ ! -d $stage/usr ]; then
 	echo "# no $stage: run vm/build-extension.sh on the host first"
@@ -65,9 +66,9 @@ echo "# without atomic writes: ${WTSMGR_TEST_NOATOMIC_DIR:-none}" \
 	"(atomic_write_unit_max_bytes of vdb: $(cat /sys/block/vdb/queue/atomic_write_unit_max_bytes 2>/dev/null))"
 start=$(date +%s)
 log=$(mktemp)
-EXT_WORKDIR=${EXT_WORKDIR:-$workdir} SKIP_BUILD=1 \
-	WTSMGR_SRC=/wtsmgr/src /wtsmgr/src/vm/extension-check.sh 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
+EXT_WORKDIR=${EXT_WORKDIR:-$workdir} SKIP_BUILD=1 WTSMGR_SRC=/wtsmgr/src \
+	run_logged "$log" /wtsmgr/src/vm/extension-check.sh
+rc=$?
 echo "# extension suite: $(($(date +%s) - start)) s"
 [ -n "$noatomic" ] && umount $noatomic
 [ "$workdir" = /mnt/wtsmgr-ext ] && umount /mnt/wtsmgr-ext
@@ -81,17 +82,13 @@ if [ "$workdir" = /mnt/wtsmgr-ext ] && [ -z "${EXT_WORKDIR:-}" ] &&
 	echo "# t/013_async_writes.pl on ext4 (bigalloc) on /dev/nvme0n1"
 	log4=$(mktemp)
 	EXT_WORKDIR=/mnt/wtsmgr-ext SKIP_BUILD=1 PROVE_TESTS=t/013_async_writes.pl \
-		WTSMGR_SRC=/wtsmgr/src /wtsmgr/src/vm/extension-check.sh 2>&1 | tee "$log4"
-	[ "${PIPESTATUS[0]}" = 0 ] || rc=1
+		WTSMGR_SRC=/wtsmgr/src \
+		run_logged "$log4" /wtsmgr/src/vm/extension-check.sh || rc=1
 	umount /mnt/wtsmgr-ext
 	# one total for the two runs, last, as the suite's result (a run
 	# without a result line counts as one failure)
-	counts() {
-		grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1 |
-			awk '{print $1, $3}'
-	}
-	c1=$(counts "$log")
-	c2=$(counts "$log4")
+	c1=$(summary_counts "$log")
+	c2=$(summary_counts "$log4")
 	set -- ${c1:-0 1} ${c2:-0 1}
 	echo "$(($1 + $3)) passed, $(($2 + $4)) failed"
 	rm -f "$log4"

@@ -1083,6 +1083,12 @@ def walinit_section(results):
     return lines
 
 
+def by_config_spread(by, cfg, key):
+    """Median and range of one figure (a results.txt key) over the lines
+    of one configuration of the checkpoint benchmark."""
+    return spread([float(r[key]) for r in by.get(cfg, []) if r.get(key) not in (None, "")])
+
+
 CKPT_LABEL = {"stock": "stock (buffered writes, then fsync)",
               "sync": "wtsmgr, synchronous atomic writes",
               "async": "wtsmgr, asynchronous atomic writes"}
@@ -1107,7 +1113,7 @@ def checkpoint_section(results):
         csv.writer(f, lineterminator="\n").writerows(out)
 
     def col(cfg, key):
-        return spread([float(r[key]) for r in by.get(cfg, []) if r.get(key) not in (None, "")])
+        return by_config_spread(by, cfg, key)
 
     def per_buffer(cfg, key, scale=1.0):
         return spread([float(r[key]) * scale / float(r["buffers"]) for r in by.get(cfg, [])
@@ -1179,7 +1185,7 @@ def backend_write_lines(by):
                        if float(r.get("writes", 0) or 0) > 0])
 
     def col(cfg, key):
-        return spread([float(r[key]) for r in by[cfg] if r.get(key) not in (None, "")])
+        return by_config_spread(by, cfg, key)
     lines = ["", "### Client backends' data write latency\n",
              "One client backend writes its own victims: 16 MB of shared buffers, no background "
              "writer, an UPDATE of a quarter of the same table's rows. pg_stat_io's write_time / "

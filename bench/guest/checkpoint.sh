@@ -56,6 +56,23 @@ pg_start() {
 	bdie "PostgreSQL did not start (configuration $1)"
 }
 pg_stop() { pg pg_ctl -D $PGDATA -w -t 600 -m fast stop >/dev/null; }
+# start_config CFG ASYNC [LINE...]: PostgreSQL started for configuration
+# CFG: stock when ASYNC is "stock", else wtsmgr in atomic mode with
+# wtsmgr.async_writes = ASYNC (and the extension created); each LINE is
+# added to its settings.
+start_config() {
+	local cfg=$1 async=$2
+	shift 2
+	if [ "$async" = stock ]; then
+		echo "full_page_writes = on"
+	else
+		printf '%s\n' "shared_preload_libraries = 'wtsmgr'" \
+			"wtsmgr.mode = atomic" "wtsmgr.async_writes = $async"
+	fi > $PGDATA/bench.conf
+	[ $# = 0 ] || printf '%s\n' "$@" >> $PGDATA/bench.conf
+	pg_start "$cfg"
+	[ "$async" = stock ] || sql "CREATE EXTENSION IF NOT EXISTS wtsmgr" >/dev/null
+}
 # async_counts CFG BACKEND_TYPE: BACKEND_TYPE's asynchronous writes,
 # refusals and most in flight from wtsmgr_stats ("async_writes=A
 # async_refused=F async_peak=P"), zeros under a stock configuration.
@@ -116,14 +133,10 @@ for round in warmup $(seq "$ROUNDS"); do
 	for cfg in "${list[@]}"; do
 		[ $cfg = warmup ] || i=$((i + 1))
 		case $cfg in
-		stock) echo "full_page_writes = on";;
-		sync|warmup) printf '%s\n' "shared_preload_libraries = 'wtsmgr'" \
-			"wtsmgr.mode = atomic" "wtsmgr.async_writes = off";;
-		async) printf '%s\n' "shared_preload_libraries = 'wtsmgr'" \
-			"wtsmgr.mode = atomic" "wtsmgr.async_writes = background";;
-		esac > $PGDATA/bench.conf
-		pg_start $cfg
-		[ $cfg = stock ] || sql "CREATE EXTENSION IF NOT EXISTS wtsmgr" >/dev/null
+		stock) start_config $cfg stock;;
+		sync|warmup) start_config $cfg off;;
+		async) start_config $cfg background;;
+		esac
 		[ $cfg != async ] || require_async $cfg
 		sql "CHECKPOINT" >/dev/null
 		sql "UPDATE ckpt SET pad = repeat('$((i % 10))', 300)" >/dev/null
@@ -174,16 +187,8 @@ for round in $(seq "$ROUNDS"); do
 	rot=$(( (round - 1) % ${#bconfigs[@]} ))
 	for cfg in "${bconfigs[@]:rot}" "${bconfigs[@]:0:rot}"; do
 		i=$((i + 1))
-		case $cfg in
-		backend-stock) echo "full_page_writes = on";;
-		backend-background|backend-all) printf '%s\n' \
-			"shared_preload_libraries = 'wtsmgr'" "wtsmgr.mode = atomic" \
-			"wtsmgr.async_writes = ${cfg#backend-}";;
-		esac > $PGDATA/bench.conf
-		printf '%s\n' "shared_buffers = 16MB" "bgwriter_lru_maxpages = 0" \
-			"track_io_timing = on" >> $PGDATA/bench.conf
-		pg_start $cfg
-		[ $cfg = backend-stock ] || sql "CREATE EXTENSION IF NOT EXISTS wtsmgr" >/dev/null
+		start_config $cfg "${cfg#backend-}" "shared_buffers = 16MB" \
+			"bgwriter_lru_maxpages = 0" "track_io_timing = on"
 		[ $cfg != backend-all ] || require_async $cfg
 		sql "CHECKPOINT" >/dev/null
 		sql "SELECT pg_stat_reset_shared('io')" >/dev/null

@@ -144,12 +144,11 @@ static int	nslots = 0;
  * Probe, in the postmaster, on the probe file of a location, whose first
  * page has just been written atomically from iov: submit an atomic
  * write-through overwrite of it with RWF_NOWAIT and wait for its
- * completion.  A kernel
- * without the inline guarantee refuses RWF_NOWAIT for write-through
- * writes (EOPNOTSUPP).  EAGAIN is what a write gets when the file's
- * timestamps are due for an update (once per clock tick on a mount
- * without lazytime): after a synchronous write, which updates them, it is
- * tried again at once, a few times.
+ * completion.  A kernel without the inline guarantee refuses RWF_NOWAIT
+ * for write-through writes (EOPNOTSUPP).  EAGAIN is what a write gets
+ * when the file's timestamps are due for an update (once per clock tick
+ * on a mount without lazytime): after a synchronous write, which updates
+ * them, it is tried again at once, a few times.
  */
 void
 wtsmgr_async_probe(int fd, const struct iovec *iov, WtsmgrLocation *loc)

@@ -638,6 +638,22 @@ check "publish (pgbench + checkpoint): the section between its own markers" 1 \
 	"$(sed -n '/bench:checkpoint:begin/,/bench:checkpoint:end/p' "$P/README.md" | grep -c '^| async / stock | 1.45 |')"
 grep -q '^### wtsmgr benchmark' "$P/README.md" && ok "publish (pgbench + checkpoint): its report in the README" ||
 	notok "publish (pgbench + checkpoint): its report in the README"
+# ... and one with kernel results too: neither section in bench:latest.
+C4=$T/pgbench-with-kernel
+cp -a "$C3" "$C4"
+cp -a "$K/raw/kernel" "$C4/raw/"
+out=$(python3 "$REPO/bench/report.py" "$C4" 2>&1) && [ -s "$C4/kernel.md" ] &&
+	ok "report.py: a pgbench run with kernel results writes kernel.md" ||
+	notok "report.py: a pgbench run with kernel results writes kernel.md" "$out"
+out=$(BENCH_LATEST="$P/latest" BENCH_README="$P/README.md" "$REPO/bench/publish.sh" "$C4" 2>&1) &&
+	ok "publish.sh publishes a pgbench run with kernel and checkpoint results" ||
+	notok "publish.sh publishes a pgbench run with kernel and checkpoint results" "$out"
+check "publish (pgbench + kernel): no kernel section in the bench:latest part" 0 \
+	"$(sed -n '/bench:latest:begin/,/bench:latest:end/p' "$P/README.md" | grep -c 'Kernel write paths')"
+check "publish (pgbench + kernel): nor a checkpoint section" 0 \
+	"$(sed -n '/bench:latest:begin/,/bench:latest:end/p' "$P/README.md" | grep -c 'CHECKPOINT time')"
+check "publish (pgbench + kernel): the kernel table between its markers" 1 \
+	"$(sed -n '/bench:kernel:begin/,/bench:kernel:end/p' "$P/README.md" | grep -c '^| io_uring QD32, one file, 4 KiB: IOPS | xfs |')"
 
 # bench.sh: bad options are refused before anything happens.
 bad() {	# bad DESCRIPTION PATTERN VAR=VALUE...

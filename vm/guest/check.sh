@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 #   "world" stands for the default suites and "core" (PostgreSQL's core
 #   regression suite against wtsmgr, about 20 minutes under TCG: run by
 #   "make check-world", not by "make check").
-DEFAULT_SUITES="smoke writethrough extension crash"
+DEFAULT_SUITES="smoke writethrough writeback extension crash"
 SUITES=${*:-$DEFAULT_SUITES}
 [ "$SUITES" = world ] && SUITES="$DEFAULT_SUITES core"
 pass=0 fail=0 bad=""

@@ -3,7 +3,7 @@
 # benchmarks there and turn their raw data into a report: a markdown
 # table (results.md, also printed at the end), CSV files and PNG plots.
 #
-# Sub-benchmarks (BENCH, comma list; default pgbench,walinit; "all" = the four):
+# Sub-benchmarks (BENCH, comma list; default pgbench,walinit; "all" = the five):
 #   pgbench  the same pgbench workload on the same freshly initialised
 #            database (xfs on the atomic NVMe device) under each
 #            configuration, BENCH_REPEATS times, interleaved, each round
@@ -30,7 +30,12 @@
 #            writes the same dirty buffers (a table of BENCH_CKPT_MB) under
 #            stock PostgreSQL, wtsmgr with synchronous writes and wtsmgr
 #            with asynchronous ones, BENCH_CKPT_ROUNDS rounds interleaved
-#            (bench/guest/checkpoint.sh)
+#            (bench/guest/checkpoint.sh); stock-wb: stock PostgreSQL with
+#            BENCH_CKPT_WB_CONTEXTS writeback contexts on the device
+#   writeback  issue 15's figures: background writeback throughput with 1,
+#            2 and 4 writeback contexts per device, on xfs and ext4, many
+#            files and one (bench/guest/writeback.sh), BENCH_WB_ROUNDS
+#            rounds; about 8 minutes under TCG
 #
 # Options (environment variables, or make variables: make bench BENCH_SCALE=10):
 #   BENCH_CONFIGS    pgbench configurations (default stock,wtsmgr,unsafe)
@@ -95,6 +100,9 @@
 #   BENCH_KERNEL_FOLIO_MB     file of the folio and 1 KiB tests (default 32)
 #   BENCH_CKPT_MB             checkpoint benchmark table size (default 256)
 #   BENCH_CKPT_ROUNDS         checkpoint rounds, interleaved (default 3)
+#   BENCH_CKPT_WB_CONTEXTS    writeback contexts of the stock-wb rounds
+#                             (default 4)
+#   BENCH_WB_ROUNDS           writeback rounds, interleaved (default 3)
 #   BENCH_OUT        results folder (default bench/results/YYYYmmdd-HHMMSS;
 #                    bench/results/latest points at the last one)
 #   BENCH_NO_BUILD=1 skip the build steps (use what is built)
@@ -157,16 +165,18 @@ KREPEATS=${BENCH_KERNEL_REPEATS:-3}
 KFMB=${BENCH_KERNEL_FOLIO_MB:-32}
 CKPT_MB=${BENCH_CKPT_MB:-256}
 CKPT_ROUNDS=${BENCH_CKPT_ROUNDS:-3}
+CKPT_WBC=${BENCH_CKPT_WB_CONTEXTS:-4}
+WB_ROUNDS=${BENCH_WB_ROUNDS:-3}
 ACCEL=${BENCH_ACCEL:-$(default_accel)}
 stamp=$(date +%Y%m%d-%H%M%S)
 OUTDIR=${BENCH_OUT:-$REPO/bench/results/$stamp}
 
 # Check every option before building or booting anything.
-[ "$BENCH" = all ] && BENCH=pgbench,walinit,kernel,checkpoint
+[ "$BENCH" = all ] && BENCH=pgbench,walinit,kernel,checkpoint,writeback
 IFS=, read -r -a benches <<< "$BENCH"
 for b in "${benches[@]}"; do
-	case "$b" in pgbench|walinit|kernel|checkpoint) ;;
-	*) die "BENCH: unknown sub-benchmark '$b' (pgbench, walinit, kernel, checkpoint or all)";; esac
+	case "$b" in pgbench|walinit|kernel|checkpoint|writeback) ;;
+	*) die "BENCH: unknown sub-benchmark '$b' (pgbench, walinit, kernel, checkpoint, writeback or all)";; esac
 done
 IFS=, read -r -a configs <<< "$CONFIGS"
 [ ${#configs[@]} -gt 0 ] || die "BENCH_CONFIGS is empty"
@@ -194,6 +204,10 @@ done
 	die "BENCH_CKPT_MB must be from 8 to 1024 (got '$CKPT_MB')"
 [[ "$CKPT_ROUNDS" =~ ^[0-9]+$ ]] && [ "$CKPT_ROUNDS" -ge 1 ] && [ "$CKPT_ROUNDS" -le 20 ] ||
 	die "BENCH_CKPT_ROUNDS must be from 1 to 20 (got '$CKPT_ROUNDS')"
+[[ "$CKPT_WBC" =~ ^[0-9]+$ ]] && [ "$CKPT_WBC" -ge 1 ] && [ "$CKPT_WBC" -le 16 ] ||
+	die "BENCH_CKPT_WB_CONTEXTS must be from 1 to 16 (got '$CKPT_WBC')"
+[[ "$WB_ROUNDS" =~ ^[0-9]+$ ]] && [ "$WB_ROUNDS" -ge 1 ] && [ "$WB_ROUNDS" -le 20 ] ||
+	die "BENCH_WB_ROUNDS must be from 1 to 20 (got '$WB_ROUNDS')"
 for v in SCALE DURATION WARMUP CLIENTS JOBS WAL_SEGMENTS KSECS KMB REPEATS INSN_DURATION ICOUNT_SHIFT CKPT_EVERY KREPEATS KFMB; do
 	case "${!v}" in ''|*[!0-9]*) die "BENCH_$(echo "$v" | sed 's/^CKPT_EVERY$/CHECKPOINT_EVERY/; s/^KSECS$/KERNEL_SECONDS/; s/^KMB$/KERNEL_FILE_MB/; s/^KREPEATS$/KERNEL_REPEATS/; s/^KFMB$/KERNEL_FOLIO_MB/') must be a whole number (got '${!v}')";; esac
 done
@@ -317,13 +331,15 @@ fi
 	[[ ",$BENCH," != *,kernel,* ]] ||
 		echo "kernel_settings=BENCH_KERNEL_REPEATS=$KREPEATS BENCH_KERNEL_SECONDS=$KSECS BENCH_KERNEL_FILE_MB=$KMB BENCH_KERNEL_FOLIO_MB=$KFMB BENCH_DEVICE=$DEVICE"
 	[[ ",$BENCH," != *,checkpoint,* ]] ||
-		echo "checkpoint_settings=BENCH_CKPT_MB=$CKPT_MB BENCH_CKPT_ROUNDS=$CKPT_ROUNDS BENCH_DEVICE=$DEVICE"
+		echo "checkpoint_settings=BENCH_CKPT_MB=$CKPT_MB BENCH_CKPT_ROUNDS=$CKPT_ROUNDS BENCH_CKPT_WB_CONTEXTS=$CKPT_WBC BENCH_DEVICE=$DEVICE"
+	[[ ",$BENCH," != *,writeback,* ]] ||
+		echo "writeback_settings=BENCH_WB_ROUNDS=$WB_ROUNDS BENCH_DEVICE=$DEVICE"
 } > "$OUTDIR/machine.txt"
 printf '%s\n' "$PG_SETTINGS" > "$OUTDIR/pg-settings.txt"
 
 # A generous limit: template, per configuration warm-up + window + copy,
 # start, pg_waldump; the other sub-benchmarks.
-timeout=$(( 900 + CKPT_ROUNDS * 3 * (60 + CKPT_MB) + 4 * CPUCAL_SECONDS + REPEATS * ${#profiles[@]} * ${#workloads[@]} * ${#configs[@]} * (DURATION + WARMUP + 300) + 600 + KREPEATS * (60 * KSECS + 600) ))
+timeout=$(( 900 + CKPT_ROUNDS * 3 * (60 + CKPT_MB) + 4 * CPUCAL_SECONDS + REPEATS * ${#profiles[@]} * ${#workloads[@]} * ${#configs[@]} * (DURATION + WARMUP + 300) + 600 + KREPEATS * (60 * KSECS + 600) + WB_ROUNDS * 600 ))
 # The kernel benchmark's RWF_DSYNC rows need a volatile write cache on the
 # NVMe device: asked for explicitly (the guest checks and records it).
 wcache_args=()
@@ -362,6 +378,7 @@ rc=0
 	BENCH_CLOUD_SLOWDOWN="$CLOUD_SLOWDOWN" BENCH_HOST_CPU_TPS="$host_cpu_tps" \
 	BENCH_CPUCAL_SECONDS="$CPUCAL_SECONDS" BENCH_CHECKPOINT_EVERY="$CKPT_EVERY" \
 	BENCH_CKPT_MB="$CKPT_MB" BENCH_CKPT_ROUNDS="$CKPT_ROUNDS" \
+	BENCH_CKPT_WB_CONTEXTS="$CKPT_WBC" BENCH_WB_ROUNDS="$WB_ROUNDS" \
 	bash bench/guest/main.sh "${benches[@]}" 2>&1 | tee "$OUTDIR/console.log" ||
 	rc=${PIPESTATUS[0]}
 

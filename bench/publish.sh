@@ -19,7 +19,10 @@
 #   - a run with checkpoint results (checkpoint.md), when the README has
 #     "bench:checkpoint" markers: checkpoint.md, checkpoint.csv and its
 #     machine.txt as checkpoint-machine.txt; the section goes between
-#     those markers (and not into the "bench:latest" part).
+#     those markers (and not into the "bench:latest" part);
+#   - a run with writeback results (writeback.md), when the README has
+#     "bench:writeback" markers: writeback.md, writeback.csv and its
+#     machine.txt as writeback-machine.txt, likewise.
 #
 # So a kernel-only run ("make bench BENCH=kernel") replaces only the
 # kernel files and the kernel part of the README, and a pgbench run
@@ -72,6 +75,8 @@ kbegin='<!-- bench:kernel:begin -->'
 kend='<!-- bench:kernel:end -->'
 cbegin='<!-- bench:checkpoint:begin -->'
 cend='<!-- bench:checkpoint:end -->'
+wbegin='<!-- bench:writeback:begin -->'
+wend='<!-- bench:writeback:end -->'
 published=
 if [ -f "$src/summary.csv" ] || [ -f "$src/walinit.csv" ]; then
 	cp "$src"/results.md "$src"/machine.txt "$dst/"
@@ -83,6 +88,10 @@ if [ -f "$src/summary.csv" ] || [ -f "$src/walinit.csv" ]; then
 	fi
 	if [ -f "$src/checkpoint.md" ] && grep -qF "$cbegin" "$readme"; then
 		body=$(printf '%s\n' "$body" | sed '/^#* CHECKPOINT time/,/^#* Kernel write paths/{/^#* Kernel write paths/!d}')
+	fi
+	if [ -f "$src/writeback.md" ] && grep -qF "$wbegin" "$readme"; then
+		# the last section of a report
+		body=$(printf '%s\n' "$body" | sed '/^#* Parallel writeback (issue 15)/,$d')
 	fi
 	replace_between "$readme" '<!-- bench:latest:begin -->' '<!-- bench:latest:end -->' "$body"
 	published="results.md and its files"
@@ -121,5 +130,13 @@ if [ -f "$src/checkpoint.md" ] && grep -qF "$cbegin" "$readme"; then
 	replace_between "$readme" "$cbegin" "$cend" "$body"
 	published="${published:+$published, }the checkpoint section (checkpoint.md)"
 fi
-[ -n "$published" ] || die "$src has neither pgbench/walinit results (summary.csv, summary-WORKLOAD.csv, walinit.csv) nor kernel results (kernel.md) nor checkpoint results (checkpoint.md, with bench:checkpoint markers in the README)"
+if [ -f "$src/writeback.md" ] && grep -qF "$wbegin" "$readme"; then
+	cp "$src/writeback.md" "$dst/writeback.md"
+	cp "$src/writeback.csv" "$dst/"
+	cp "$src/machine.txt" "$dst/writeback-machine.txt"
+	body=$(sed -e '/^## Parallel writeback (issue 15)/,+1d' -e 's/^#/##/' "$dst/writeback.md")
+	replace_between "$readme" "$wbegin" "$wend" "$body"
+	published="${published:+$published, }the writeback section (writeback.md)"
+fi
+[ -n "$published" ] || die "$src has neither pgbench/walinit results (summary.csv, summary-WORKLOAD.csv, walinit.csv) nor kernel results (kernel.md) nor checkpoint results (checkpoint.md, with bench:checkpoint markers in the README) nor writeback results (writeback.md, with bench:writeback markers)"
 log "published $src into $dst and $readme: $published"

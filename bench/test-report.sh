@@ -8,7 +8,8 @@
 #     written, the cloud profile with its throttle set after the copy,
 #     the measured slowdown and the device against the cap, the goal of
 #     5 checkpoint cycles, the capacity model, the other workloads; the
-#     kernel benchmark's two tables of issue 11, with repeats);
+#     kernel benchmark's two tables of issue 11, with repeats; the
+#     writeback benchmark's table of issue 15);
 #   - bench/publish.sh publishes a kernel-only run without touching the
 #     pgbench files and README part, and the other way round;
 #   - bench/bench.sh refuses bad options with a clear message, before
@@ -638,6 +639,63 @@ check "publish (pgbench + checkpoint): the section between its own markers" 1 \
 	"$(sed -n '/bench:checkpoint:begin/,/bench:checkpoint:end/p' "$P/README.md" | grep -c '^| async / stock | 1.45 |')"
 grep -q '^### wtsmgr benchmark' "$P/README.md" && ok "publish (pgbench + checkpoint): its report in the README" ||
 	notok "publish (pgbench + checkpoint): its report in the README"
+
+# The writeback benchmark (raw/writeback/results.txt of
+# bench/guest/writeback.sh): 1 GiB a run; xfs, many files: 1 context
+# 2.0, 2.2, 2.4 s (512.0, 465.5, 426.7 MiB/s), 2 contexts 1.0, 1.1, 1.2 s
+# (1,024.0, 930.9, 853.3): 2 / 1 = 2.00, ranges apart; one file: 1.0 s
+# with 1 context, 0.9, 1.0, 1.1 with 4: 1.00, overlapping; one run that
+# timed out is left out and said.
+WB=$T/writeback
+mkdir -p "$WB/raw/writeback"
+printf 'date=2026-01-01 00:00:00 UTC\ncommand=make bench BENCH=writeback\naccel=tcg\n' > "$WB/machine.txt"
+for r in 1 2 3; do
+	s1=$(echo "2.0 2.2 2.4" | cut -d' ' -f$r); s2=$(echo "1.0 1.1 1.2" | cut -d' ' -f$r)
+	s4=$(echo "1.0 0.9 1.1" | cut -d' ' -f$r)
+	echo "rep=$r fs=xfs shape=many contexts=1 bytes=1073741824 secs=$s1 busy_cpus=0.90 cpu_s=2.0 kworker_cpu_s=1.5 kworker_max_share=0.95 dev_write_req=100 dev_write_sectors=2097152 status=ok"
+	echo "rep=$r fs=xfs shape=many contexts=2 bytes=1073741824 secs=$s2 busy_cpus=1.80 cpu_s=2.0 kworker_cpu_s=1.8 kworker_max_share=0.60 dev_write_req=100 dev_write_sectors=2097152 status=ok"
+	echo "rep=$r fs=xfs shape=one contexts=1 bytes=1073741824 secs=1.0 busy_cpus=1.00 cpu_s=1.0 kworker_cpu_s=0.9 kworker_max_share=0.90 dev_write_req=100 dev_write_sectors=2097152 status=ok"
+	echo "rep=$r fs=xfs shape=one contexts=4 bytes=1073741824 secs=$s4 busy_cpus=1.00 cpu_s=1.0 kworker_cpu_s=0.9 kworker_max_share=0.90 dev_write_req=100 dev_write_sectors=2097152 status=ok"
+done > "$WB/raw/writeback/results.txt"
+echo "rep=3 fs=xfs shape=many contexts=2 bytes=1073741824 secs=600.000 busy_cpus=0.1 cpu_s=1 kworker_cpu_s=1 kworker_max_share=0.1 dev_write_req=1 dev_write_sectors=8 status=timeout" \
+	>> "$WB/raw/writeback/results.txt"
+out=$(python3 "$REPO/bench/report.py" "$WB" 2>&1) && ok "report.py runs on a writeback-only run" ||
+	notok "report.py runs on a writeback-only run" "$out"
+check "writeback: 1 context, many files, MiB/s median and range" "465.5 (426.7-512.0)" \
+	"$(grep -F '| xfs | many | 1 |' "$WB/writeback.md" | awk -F' [|] ' '{print $4}')"
+check "writeback: 2 contexts, many files (the timed-out run left out)" "930.9 (853.3-1,024.0)" \
+	"$(grep -F '| xfs | many | 2 |' "$WB/writeback.md" | awk -F' [|] ' '{print $4}')"
+check "writeback: CPU seconds per GiB" "2.00" \
+	"$(grep -F '| xfs | many | 1 |' "$WB/writeback.md" | awk -F' [|] ' '{print $7}' | tr -d ' |')"
+check "writeback: the 2 / 1 ratio, ranges apart, against its goal" 1 \
+	"$(grep -c '^| many: 2 contexts / 1 | xfs | 2.00 | differs | >= 1.6 |' "$WB/writeback.md")"
+check "writeback: one file, 4 / 1, overlapping" 1 \
+	"$(grep -c '^| one: 4 contexts / 1 | xfs | 1.00 | overlap | no regression |' "$WB/writeback.md")"
+check "writeback: the failed run is said" 1 "$(grep -c '^1 run(s) did not finish' "$WB/writeback.md")"
+check "writeback: CSV has a line per run, the failed one too" 14 "$(wc -l < "$WB/writeback.csv")"
+printf '%s\n' "<!-- bench:writeback:begin -->" "old writeback table" "<!-- bench:writeback:end -->" >> "$P/README.md"
+out=$(BENCH_LATEST="$P/latest" BENCH_README="$P/README.md" "$REPO/bench/publish.sh" "$WB" 2>&1) &&
+	ok "publish.sh publishes a writeback-only run" || notok "publish.sh publishes a writeback-only run" "$out"
+grep -q 'old writeback table' "$P/README.md" && notok "publish (writeback): the old table is replaced" ||
+	ok "publish (writeback): the old table is replaced"
+check "publish (writeback): its ratios between its markers" 1 \
+	"$(sed -n '/bench:writeback:begin/,/bench:writeback:end/p' "$P/README.md" | grep -c '^| many: 2 contexts / 1 | xfs | 2.00 |')"
+for f in writeback.md writeback.csv writeback-machine.txt; do
+	[ -s "$P/latest/$f" ] && ok "publish (writeback): $f" || notok "publish (writeback): $f"
+done
+C4=$T/pgbench-with-writeback
+cp -a "$C3" "$C4"
+cp -a "$WB/raw/writeback" "$C4/raw/"
+out=$(python3 "$REPO/bench/report.py" "$C4" 2>&1) && grep -q 'Parallel writeback (issue 15)' "$C4/results.md" &&
+	ok "report.py: a pgbench run with writeback results has the section" ||
+	notok "report.py: a pgbench run with writeback results has the section" "$out"
+out=$(BENCH_LATEST="$P/latest" BENCH_README="$P/README.md" "$REPO/bench/publish.sh" "$C4" 2>&1) &&
+	ok "publish.sh publishes a pgbench run with writeback results" ||
+	notok "publish.sh publishes a pgbench run with writeback results" "$out"
+check "publish (pgbench + writeback): no writeback section in the bench:latest part" 0 \
+	"$(sed -n '/bench:latest:begin/,/bench:latest:end/p' "$P/README.md" | grep -c 'Parallel writeback')"
+check "publish (pgbench + writeback): the checkpoint section still between its markers" 1 \
+	"$(sed -n '/bench:checkpoint:begin/,/bench:checkpoint:end/p' "$P/README.md" | grep -c '^| async / stock | 1.45 |')"
 # ... and one with kernel results too: neither section in bench:latest.
 C4=$T/pgbench-with-kernel
 cp -a "$C3" "$C4"
@@ -683,6 +741,8 @@ bad "kernel seconds not a number" "BENCH_KERNEL_SECONDS must be a whole number" 
 bad "checkpoint pace too short" "BENCH_CHECKPOINT_EVERY must be 0 (off) or at least 5" BENCH_CHECKPOINT_EVERY=2
 bad "checkpoint table too small" "BENCH_CKPT_MB must be from 8 to 1024" BENCH_CKPT_MB=1
 bad "checkpoint rounds not a number" "BENCH_CKPT_ROUNDS must be from 1 to 20" BENCH_CKPT_ROUNDS=many
+bad "checkpoint writeback contexts out of range" "BENCH_CKPT_WB_CONTEXTS must be from 1 to 16" BENCH_CKPT_WB_CONTEXTS=17
+bad "writeback rounds zero" "BENCH_WB_ROUNDS must be from 1 to 20" BENCH_WB_ROUNDS=0
 # Good values pass every option check: bench.sh then stops at the
 # results folder that already holds results, or, not as root, just
 # before (the last checks before anything runs).

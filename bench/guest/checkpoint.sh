@@ -9,13 +9,16 @@
 #   async   wtsmgr in atomic mode, wtsmgr.async_writes = background: the
 #           checkpointer submits them through io_uring
 #           (wtsmgr.max_inflight_writes in flight)
+#   stock-wb  stock, with BENCH_CKPT_WB_CONTEXTS writeback contexts on
+#           the device (/sys/class/bdi/<bdi>/writeback_contexts, issue
+#           15), set before PostgreSQL starts and back to 1 after
 # One database; each round dirties every page of a table (an UPDATE of
 # every row, HOT, so only the table's pages) and times CHECKPOINT, the
 # configurations interleaved and rotated from round to round.
 #
 # Settings: BENCH_DEVICE, BENCH_CKPT_MB (table size, default 256),
 #   BENCH_CKPT_ROUNDS (default 3), BENCH_CKPT_CONFIGS (default
-#   stock,sync,async).
+#   stock,sync,async,stock-wb), BENCH_CKPT_WB_CONTEXTS (default 4).
 # Then the client backends' own write latency (see below).
 # Output: $WTSMGR_OUT/checkpoint/results.txt, one line per checkpoint:
 #   config=C round=R ms=T buffers=B write_s=W sync_s=S async_writes=A
@@ -30,7 +33,9 @@ set -euo pipefail
 DEV=${BENCH_DEVICE:-/dev/nvme0n1}
 MB=${BENCH_CKPT_MB:-256}
 ROUNDS=${BENCH_CKPT_ROUNDS:-3}
-CONFIGS=${BENCH_CKPT_CONFIGS:-stock,sync,async}
+CONFIGS=${BENCH_CKPT_CONFIGS:-stock,sync,async,stock-wb}
+WBC=${BENCH_CKPT_WB_CONTEXTS:-4}
+WB_KNOB=/sys/block/${DEV##*/}/bdi/writeback_contexts
 OUT=$WTSMGR_OUT/checkpoint
 MNT=/mnt/bench
 PGDATA=$MNT/pgdata
@@ -38,7 +43,9 @@ PGLOG=/tmp/postgres-checkpoint.log
 export PGHOST=/tmp PGDATABASE=postgres
 IFS=, read -r -a configs <<< "$CONFIGS"
 for c in "${configs[@]}"; do
-	case "$c" in stock|sync|async) ;; *) bdie "unknown configuration '$c' (stock, sync, async)";; esac
+	case "$c" in stock|sync|async|stock-wb) ;; *) bdie "unknown configuration '$c' (stock, sync, async, stock-wb)";; esac
+	[ "$c" != stock-wb ] || [ -w "$WB_KNOB" ] ||
+		bdie "stock-wb: $WB_KNOB missing (a kernel without writeback contexts)"
 done
 [ -b "$DEV" ] || bdie "no block device $DEV"
 stage=/wtsmgr/build/ext-stage
@@ -79,7 +86,7 @@ start_config() {
 async_counts() {
 	local out=
 	case $1 in
-	*stock) ;;
+	*stock|stock-wb) ;;
 	*) out=$(sql "SELECT 'async_writes=' || async_writes || ' async_refused=' || async_refused || ' async_peak=' || async_inflight_peak FROM wtsmgr_stats WHERE backend_type = '$2'");;
 	esac
 	echo "${out:-async_writes=0 async_refused=0 async_peak=0}"
@@ -134,6 +141,7 @@ for round in warmup $(seq "$ROUNDS"); do
 		[ $cfg = warmup ] || i=$((i + 1))
 		case $cfg in
 		stock) start_config $cfg stock;;
+		stock-wb) echo "$WBC" > "$WB_KNOB"; start_config $cfg stock;;
 		sync|warmup) start_config $cfg off;;
 		async) start_config $cfg background;;
 		esac
@@ -141,7 +149,7 @@ for round in warmup $(seq "$ROUNDS"); do
 		sql "CHECKPOINT" >/dev/null
 		sql "UPDATE ckpt SET pad = repeat('$((i % 10))', 300)" >/dev/null
 		dirty=$(sql "SELECT count(*) FROM pg_buffercache WHERE isdirty")
-		[ $cfg = stock ] || sql "SELECT wtsmgr_stats_reset()" >/dev/null
+		case $cfg in stock|stock-wb) ;; *) sql "SELECT wtsmgr_stats_reset()" >/dev/null;; esac
 		# The UPDATE's WAL and anything else dirty goes first.
 		sync
 		lines=$(wc -l < $PGLOG)
@@ -168,6 +176,7 @@ for round in warmup $(seq "$ROUNDS"); do
 		echo "$line" >> "$OUT/results.txt"
 		blog "checkpoint [$cfg r$round, $i/$((ROUNDS * n_cfg))]: $line"
 		pg_stop
+		[ $cfg != stock-wb ] || echo 1 > "$WB_KNOB"
 	done
 done
 # Client backends' own data writes (issue 13's backend write latency):

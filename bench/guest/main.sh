@@ -1,6 +1,6 @@
 #!/bin/bash
 # Guest entry point of "make bench": runs the requested sub-benchmarks
-# one after the other (pgbench, walinit, kernel, checkpoint) and keeps going when one
+# one after the other (pgbench, walinit, kernel, checkpoint, writeback) and keeps going when one
 # fails, so the others' results are not lost; the exit status is non-zero
 # when any failed.  The host (bench/run.sh) passes the settings in the
 # environment.
@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 failed=""
 for b in "$@"; do
 	case "$b" in
-	pgbench|walinit|kernel|checkpoint) ;;
+	pgbench|walinit|kernel|checkpoint|writeback) ;;
 	*) echo "bench: unknown sub-benchmark $b" >&2; failed="$failed $b"; continue;;
 	esac
 	blog "=== $b"
@@ -23,7 +23,7 @@ for b in "$@"; do
 		failed="$failed $b"
 	fi
 	# Leave nothing mounted for the next one.
-	for m in /mnt/bench /mnt/template /mnt/walinit /mnt/kbench; do
+	for m in /mnt/bench /mnt/template /mnt/walinit /mnt/kbench /mnt/wbbench; do
 		grep -q " $m " /proc/mounts && umount "$m"
 	done
 done

@@ -1628,10 +1628,12 @@ def writeback_section(results):
     if not os.path.exists(path):
         return []
     rows = [kv_line(l) for l in open(path) if l.strip()]
-    rows = [r for r in rows if r.get("status") == "ok" and float(r.get("secs", 0) or 0) > 0]
+    rows = [r for r in rows if r.get("status") == "ok" and float(r.get("secs", 0) or 0) > 0
+            and r.get("rep") != "warmup"]
     failed = sum(1 for l in open(path) if l.strip() and "status=ok" not in l)
     keys = ["rep", "fs", "shape", "contexts", "bytes", "secs", "busy_cpus", "cpu_s",
-            "kworker_cpu_s", "kworker_max_share", "dev_write_req", "dev_write_sectors", "status"]
+            "kworker_cpu_s", "kworker_max_share", "ncpu", "dev_write_req", "dev_write_sectors",
+            "status"]
     out = [keys] + [[kv_line(l).get(k, "") for k in keys] for l in open(path) if l.strip()]
     with open(os.path.join(results, "writeback.csv"), "w", newline="") as f:
         csv.writer(f, lineterminator="\n").writerows(out)
@@ -1672,8 +1674,10 @@ def writeback_section(results):
                              f"{fmt_spread(col(fs, shape, n, lambda r: float(r['busy_cpus'])), 'f2')} | "
                              f"{fmt_spread(col(fs, shape, n, lambda r: float(r['kworker_max_share'])), 'f2')} | "
                              f"{fmt_spread(col(fs, shape, n, lambda r: float(r['cpu_s']) / (float(r['bytes']) / 1073741824)), 'f2')} |")
-    lines += ["", "| ratio of writeback throughput | file system | median ratio | ranges | goal |",
-              "|---|---|---|---|---|"]
+    lines += ["", "The last column bounds what more contexts can give when the work per byte stays the "
+              "same: the guest's CPUs divided by the CPUs one context already keeps busy (median).\n",
+              "| ratio of writeback throughput | file system | median ratio | ranges | goal | "
+              "bound from the CPUs left idle by one context |", "|---|---|---|---|---|---|"]
     for fs in fses:
         for shape in ("many", "one"):
             for n in ctxs[1:]:
@@ -1681,7 +1685,11 @@ def writeback_section(results):
                     continue
                 rv, how = compare(col(fs, shape, n, mibs), col(fs, shape, "1", mibs))
                 goal = (">= 1.6" if n == "2" else "measured") if shape == "many" else "no regression"
-                lines.append(f"| {shape}: {n} contexts / 1 | {fs} | {fmt(rv, 'f2')} | {how} | {goal} |")
+                busy1 = col(fs, shape, "1", lambda r: float(r["busy_cpus"]))
+                ncpu = spread([float(r["ncpu"]) for r in sel(fs, shape, "1") if r.get("ncpu")])
+                bound = ratio(ncpu[0], busy1[0]) if ncpu and busy1 else None
+                lines.append(f"| {shape}: {n} contexts / 1 | {fs} | {fmt(rv, 'f2')} | {how} | {goal} | "
+                             f"{fmt(bound, 'f2') if bound else 'n/a'} |")
     if failed:
         lines += ["", f"{failed} run(s) did not finish (status in writeback.csv) and are left out."]
     lines.append("")

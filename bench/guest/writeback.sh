@@ -28,8 +28,10 @@
 #   3), BENCH_WB_CONTEXTS (default "1 2 4").
 # Output: $WTSMGR_OUT/writeback/results.txt, one line per run:
 #   rep= fs= shape= contexts= bytes= secs= busy_cpus= cpu_s=
-#   kworker_cpu_s= kworker_max_share= dev_write_req= dev_write_sectors=
+#   kworker_cpu_s= kworker_max_share= ncpu= dev_write_req= dev_write_sectors=
 #   status=
+# A warm-up run comes first (rep=warmup, left out of the report): the
+# first writes of a boot to the NVMe image are slower on the host.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -128,7 +130,7 @@ one_run() {
 	line="rep=$rep fs=$fs shape=$shape contexts=$n bytes=$bytes secs=$(awk -v d=$((t1 - t0)) 'BEGIN {printf "%.3f", d / 1000}')"
 	line="$line busy_cpus=$(awk -v b=$((b1 - b0)) -v hz="$HZ" -v d=$((t1 - t0)) 'BEGIN {printf "%.3f", b / hz / (d / 1000)}')"
 	line="$line cpu_s=$(awk -v b=$((b1 - b0)) -v hz="$HZ" 'BEGIN {printf "%.3f", b / hz}')"
-	line="$line kworker_cpu_s=${kw% *} kworker_max_share=${kw#* }"
+	line="$line kworker_cpu_s=${kw% *} kworker_max_share=${kw#* } ncpu=$(nproc)"
 	line="$line dev_write_req=$((s1[4] - s0[4])) dev_write_sectors=$((s1[6] - s0[6])) status=$status"
 	echo "$line" >> "$OUT/results.txt"
 	blog "writeback [$rep/$ROUNDS $(date +%T)] $line"
@@ -140,6 +142,9 @@ one_run() {
 FSES=(xfs ext4)
 t_start=$(date +%s)
 blog "writeback: $ROUNDS rounds; $FILES files of $FMB MiB by $WRITERS writers; contexts ${CTXS[*]}; $(nproc) CPUs"
+rep=warmup fs=xfs
+blog "writeback: a warm-up run"
+one_run many 1
 for rep in $(seq 1 "$ROUNDS"); do
 	for k in 0 1; do
 		fs=${FSES[$(( (k + rep - 1) % 2 ))]}

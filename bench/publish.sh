@@ -120,23 +120,25 @@ if [ -f "$src/kernel.md" ]; then
 	replace_between "$readme" "$kbegin" "$kend" "$body"
 	published="${published:+$published, }the kernel section (kernel.md)"
 fi
+# publish_section NAME HEADING BEGIN END: NAME.md, NAME.csv and the
+# run's machine.txt (as NAME-machine.txt) into bench/latest/, and the
+# section between the README's BEGIN and END markers, under the README's
+# own heading for it: the section's top heading (## HEADING...) is
+# dropped, the others go down two levels.
+publish_section() {
+	local name=$1 heading=$2 begin=$3 end=$4
+	cp "$src/$name.md" "$dst/$name.md"
+	cp "$src/$name.csv" "$dst/"
+	cp "$src/machine.txt" "$dst/$name-machine.txt"
+	body=$(sed -e "/^## $heading/,+1d" -e 's/^#/##/' "$dst/$name.md")
+	replace_between "$readme" "$begin" "$end" "$body"
+	published="${published:+$published, }the $name section ($name.md)"
+}
 if [ -f "$src/checkpoint.md" ] && grep -qF "$cbegin" "$readme"; then
-	cp "$src/checkpoint.md" "$dst/checkpoint.md"
-	cp "$src/checkpoint.csv" "$dst/"
-	cp "$src/machine.txt" "$dst/checkpoint-machine.txt"
-	# Under the README's own heading for it: the section's top heading
-	# is dropped, the others go down two levels.
-	body=$(sed -e '/^## CHECKPOINT time/,+1d' -e 's/^#/##/' "$dst/checkpoint.md")
-	replace_between "$readme" "$cbegin" "$cend" "$body"
-	published="${published:+$published, }the checkpoint section (checkpoint.md)"
+	publish_section checkpoint "CHECKPOINT time" "$cbegin" "$cend"
 fi
 if [ -f "$src/writeback.md" ] && grep -qF "$wbegin" "$readme"; then
-	cp "$src/writeback.md" "$dst/writeback.md"
-	cp "$src/writeback.csv" "$dst/"
-	cp "$src/machine.txt" "$dst/writeback-machine.txt"
-	body=$(sed -e '/^## Parallel writeback (issue 15)/,+1d' -e 's/^#/##/' "$dst/writeback.md")
-	replace_between "$readme" "$wbegin" "$wend" "$body"
-	published="${published:+$published, }the writeback section (writeback.md)"
+	publish_section writeback "Parallel writeback (issue 15)" "$wbegin" "$wend"
 fi
 [ -n "$published" ] || die "$src has neither pgbench/walinit results (summary.csv, summary-WORKLOAD.csv, walinit.csv) nor kernel results (kernel.md) nor checkpoint results (checkpoint.md, with bench:checkpoint markers in the README) nor writeback results (writeback.md, with bench:writeback markers)"
 log "published $src into $dst and $readme: $published"

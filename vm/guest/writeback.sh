@@ -25,7 +25,10 @@ KNOB=/sys/block/$DEV/bdi/writeback_contexts
 DIRTY=/sys/block/$DEV/bdi/writeback_contexts_dirty
 
 hung_reports() { dmesg | grep -c 'blocked for more than' || true; }
+# kernel warnings (WARN_ON, BUG) are below the console's log level
+warn_reports() { dmesg | grep -c -E 'WARNING:|BUG:' || true; }
 HUNG0=$(hung_reports)
+WARN0=$(warn_reports)
 
 # Nothing is written back unless a test asks for it.
 quiet_writeback() {
@@ -97,7 +100,9 @@ contexts_busy() {
 note "the writeback_contexts knob of $DEV"
 check "$DEV has $KNOB" test -w $KNOB
 check_eq "it starts at 1 (today's behaviour)" 1 "$(cat $KNOB 2>/dev/null)"
-check_eq "one context listed in writeback_contexts_dirty" 1 \
+# one context after boot; contexts are freed with the device only, so a
+# second run of this suite in the same boot finds more
+check_ge "writeback_contexts_dirty lists a count per context" 1 \
 	"$(wc -w <$DIRTY 2>/dev/null)"
 for bad in 0 17 -1 abc ""; do
 	check_fails "writing '$bad' is refused" sh -c "echo '$bad' >$KNOB"
@@ -220,6 +225,7 @@ done
 
 check_eq "no hung task reported (hung-task timeout $(cat /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null || echo off) s)" \
 	"$HUNG0" "$(hung_reports)"
+check_eq "no kernel warning (WARNING or BUG in the kernel log)" "$WARN0" "$(warn_reports)"
 
 if [ -z "$WB_SKIP_WT" ]; then
 	note "the write-through suite with $WB_CONTEXTS writeback contexts on every device"
@@ -229,7 +235,8 @@ if [ -z "$WB_SKIP_WT" ]; then
 	grep -E '^(not ok|# )' $log | head -50
 	add_counts "$(tail -1 $log)"
 	rm -f $log
-	for k in /sys/class/bdi/*/writeback_contexts; do echo 1 >$k; done
 fi
+# Leave every device with one context, as a boot does.
+for k in /sys/class/bdi/*/writeback_contexts; do echo 1 >$k; done
 
 finish

@@ -1661,10 +1661,12 @@ def writeback_section(results):
              "processes; *one*: one file (one inode is always in one context: the no-regression "
              "row). Busy CPUs: the guest's non-idle CPU time over the interval divided by its "
              "length (2 vCPUs; nothing else runs); busiest worker: the largest share of the "
-             "interval one kernel worker thread was on a CPU. Median (lowest-highest) over the "
-             "rounds.\n",
+             "interval one kernel worker thread was on a CPU; kernel workers: the CPU time of "
+             "every kworker thread (the flushers and the file systems' completion workers; "
+             "interrupts are not in it). Median (lowest-highest) over the rounds.\n",
              "| file system | files | contexts | writeback MiB/s | busy CPUs | busiest worker | "
-             "guest CPU s per GiB |", "|---|---|---|---|---|---|---|"]
+             "guest CPU s per GiB | kernel workers' CPU s per GiB |",
+             "|---|---|---|---|---|---|---|---|"]
     for fs in fses:
         for shape in ("many", "one"):
             for n in ctxs:
@@ -1673,7 +1675,8 @@ def writeback_section(results):
                 lines.append(f"| {fs} | {shape} | {n} | {fmt_spread(col(fs, shape, n, mibs), 'f1')} | "
                              f"{fmt_spread(col(fs, shape, n, lambda r: float(r['busy_cpus'])), 'f2')} | "
                              f"{fmt_spread(col(fs, shape, n, lambda r: float(r['kworker_max_share'])), 'f2')} | "
-                             f"{fmt_spread(col(fs, shape, n, lambda r: float(r['cpu_s']) / (float(r['bytes']) / 1073741824)), 'f2')} |")
+                             f"{fmt_spread(col(fs, shape, n, lambda r: float(r['cpu_s']) / (float(r['bytes']) / 1073741824)), 'f2')} | "
+                             f"{fmt_spread(col(fs, shape, n, lambda r: float(r['kworker_cpu_s']) / (float(r['bytes']) / 1073741824)), 'f2')} |")
     lines += ["", "The last column bounds what more contexts can give when the work per byte stays the "
               "same: the guest's CPUs divided by the CPUs one context already keeps busy (median).\n",
               "| ratio of writeback throughput | file system | median ratio | ranges | goal | "

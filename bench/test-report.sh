@@ -669,6 +669,8 @@ check "writeback: 2 contexts, many files (the timed-out run left out)" "930.9 (8
 	"$(grep -F '| xfs | many | 2 |' "$WB/writeback.md" | awk -F' [|] ' '{print $4}')"
 check "writeback: CPU seconds per GiB" "2.00" \
 	"$(grep -F '| xfs | many | 1 |' "$WB/writeback.md" | awk -F' [|] ' '{print $7}' | tr -d ' |')"
+check "writeback: kernel workers' CPU seconds per GiB" "1.50" \
+	"$(grep -F '| xfs | many | 1 |' "$WB/writeback.md" | awk -F' [|] ' '{print $8}' | tr -d ' |')"
 check "writeback: the 2 / 1 ratio, ranges apart, against its goal, with the idle-CPU bound (2 / 0.90)" 1 \
 	"$(grep -c '^| many: 2 contexts / 1 | xfs | 2.00 | differs | >= 1.6 | 2.22 |' "$WB/writeback.md")"
 check "writeback: one file, 4 / 1, overlapping, no bound without ncpu" 1 \

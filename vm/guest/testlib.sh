@@ -5,6 +5,8 @@
 # `finish`, which prints "N passed, N failed" and exits non-zero when
 # anything failed.  A failing check shows the command's output.
 
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+
 T_PASS=0
 T_FAIL=0
 T_NUM=0
@@ -69,6 +71,16 @@ add_counts() {
 	T_PASS=$((T_PASS + $1))
 	T_FAIL=$((T_FAIL + $3))
 	T_NUM=$((T_NUM + $1 + $3))
+}
+
+# add_suite LOG NAME: fold the result of the sub-suite NAME, whose output
+# is in LOG, into the totals; one that ended without its "N passed, N
+# failed" line counts as one failure.
+add_suite() {
+	local counts
+	counts=$(summary_counts "$1")
+	[ -n "$counts" ] || { echo "not ok - $2 ended without a result"; counts="0 1"; }
+	add_counts "$(set -- $counts; echo "$1 passed, $2 failed")"
 }
 
 # note TEXT: a comment line in the output.

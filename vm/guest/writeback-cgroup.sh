@@ -31,7 +31,7 @@ note "the writeback suite from the root cgroup"
 log=$(mktemp)
 WB_SKIP_WT=1 "$(dirname "$0")/writeback.sh" >$log 2>&1
 grep -E '^not ok' $log
-add_counts "$(tail -1 $log)"
+add_suite $log writeback.sh
 rm -f $log
 
 note "files dirtied from a child memory cgroup and from the root"

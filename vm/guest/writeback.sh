@@ -233,7 +233,7 @@ if [ -z "$WB_SKIP_WT" ]; then
 	log=$(mktemp)
 	"$(dirname "$0")/writethrough.sh" >$log 2>&1
 	grep -E '^(not ok|# )' $log | head -50
-	add_counts "$(tail -1 $log)"
+	add_suite $log writethrough.sh
 	rm -f $log
 fi
 # Leave every device with one context, as a boot does.

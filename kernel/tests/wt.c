@@ -77,6 +77,10 @@
  *   wt writers FILE BLOCKDEV    4 threads write through to one file,
  *                               overlapping: no torn block, the device
  *                               holds what the page cache holds
+ *   wt stable FILE DMDEV        mmap stores wait for writeback only
+ *                               while a write-through write of the file
+ *                               is in flight, not afterwards (the device
+ *                               must not need stable pages)
  *
  * The device is read with O_DIRECT on the block device at the extents
  * FIEMAP reports (without FIEMAP_FLAG_SYNC), so writeback of the file
@@ -3074,6 +3078,175 @@ static int cmd_writers(const char *path, const char *dev)
 	return failures ? 1 : 0;
 }
 
+/* A store through a fresh shared mapping of the file, from a thread. */
+struct store_job {
+	int fd;
+	off_t off;
+	unsigned char byte;
+	pid_t tid;
+	volatile int started, done;
+};
+
+static void *store_run(void *arg)
+{
+	struct store_job *j = arg;
+	off_t base = j->off & ~(off_t)4095;
+	unsigned char *p;
+
+	j->tid = gettid();
+	j->started = 1;
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, j->fd, base);
+	if (p == MAP_FAILED)
+		die("mmap");
+	p[j->off - base] = j->byte;	/* the write fault: ->page_mkwrite */
+	munmap(p, 4096);
+	j->done = 1;
+	return NULL;
+}
+
+static void *srange_run(void *arg)
+{
+	struct wt_job *j = arg;
+
+	j->tid = gettid();
+	j->started = 1;
+	j->ret = sync_file_range(j->fd, j->off, j->len, SYNC_FILE_RANGE_WRITE);
+	j->err = errno;
+	return NULL;
+}
+
+/* Wait up to @ms for @flag; whether it came. */
+static int wait_flag(volatile int *flag, int ms)
+{
+	for (int i = 0; i < ms / 10 && !*flag; i++)
+		usleep(10000);
+	return *flag;
+}
+
+/* queue/stable_writes of the block device @dev, or -1. */
+static int stable_pages(const char *dev)
+{
+	char p[128];
+	struct stat st;
+	int v = -1;
+	FILE *f;
+
+	if (stat(dev, &st))
+		return -1;
+	snprintf(p, sizeof(p), "/sys/dev/block/%u:%u/queue/stable_writes",
+		 major(st.st_rdev), minor(st.st_rdev));
+	f = fopen(p, "r");
+	if (f && fscanf(f, "%d", &v) != 1)
+		v = -1;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/*
+ * wt stable FILE DMDEV: a write-through write asks writers to wait for
+ * writeback (stable writes) only while it is in flight.  With the device
+ * suspended: (1) an mmap store to a block whose write-through write is
+ * in flight waits for it; (2) once that write has completed, an mmap
+ * store to a folio under ordinary writeback does not wait, as on a file
+ * never written through (the device needs no stable pages).
+ */
+static int cmd_stable(const char *path, const char *dev)
+{
+	const size_t len = 262144;
+	unsigned char *buf = xaligned(len), got;
+	struct wt_job w = { 0 }, r = { 0 };
+	struct store_job a = { 0 }, b = { 0 };
+	pthread_t wt, st, rt;
+	int fd = open_file(path), i;
+
+	if (stable_pages(dev) != 0) {
+		fprintf(stderr, "%s: queue/stable_writes is not 0 (%d): this test needs a device without stable pages\n",
+			dev, stable_pages(dev));
+		return 2;
+	}
+	if (fallocate(fd, 0, 0, len))
+		die("fallocate");
+	fill(buf, len, 0, 1);
+	if (pwrite(fd, buf, len, 0) != (ssize_t)len || fsync(fd))
+		die("initial write");
+
+	/* (1) a store into a write-through write in flight waits for it */
+	dm_cmd("suspend", dev);
+	fill(buf, 4096, 65536, 2);
+	w = (struct wt_job){ .fd = fd, .off = 65536, .len = 4096, .buf = buf };
+	if (pthread_create(&wt, NULL, wt_job_write, &w))
+		die("pthread_create");
+	for (i = 0; i < 3000; i++) {
+		if (w.started && thread_state(w.tid) == 'D' && writeback_kb() >= 4)
+			break;
+		usleep(10000);
+	}
+	if (i == 3000) {
+		dm_cmd("resume", dev);
+		fail("the write-through write did not go under writeback in 30 s");
+		pthread_join(wt, NULL);
+		return 1;
+	}
+	a = (struct store_job){ .fd = fd, .off = 65536 + 100, .byte = 0x5a };
+	if (pthread_create(&st, NULL, store_run, &a))
+		die("pthread_create");
+	if (wait_flag(&a.done, 2000))
+		fail("an mmap store into a block whose write-through write is in flight did not wait for the device");
+	else
+		printf("in flight: the mmap store waits (thread state %c)\n",
+		       thread_state(a.tid));
+	dm_cmd("resume", dev);
+	pthread_join(wt, NULL);
+	pthread_join(st, NULL);
+	errno = w.err;
+	if (w.ret != 4096)
+		fail("write-through write: %zd (%s)", w.ret, strerror(errno));
+	if (pread(fd, &got, 1, 65536 + 100) != 1 || got != 0x5a)
+		fail("the store into the write-through block is not in the page cache");
+
+	/* (2) afterwards, a store into a folio under writeback does not wait */
+	fill(buf, 4096, 131072, 3);
+	if (pwrite(fd, buf, 4096, 131072) != 4096)
+		die("buffered write");
+	dm_cmd("suspend", dev);
+	r = (struct wt_job){ .fd = fd, .off = 131072, .len = 4096 };
+	if (pthread_create(&rt, NULL, srange_run, &r))
+		die("pthread_create");
+	for (i = 0; i < 3000; i++) {
+		if (r.started && writeback_kb() >= 4)
+			break;
+		usleep(10000);
+	}
+	if (i == 3000) {
+		dm_cmd("resume", dev);
+		fail("the buffered write did not go under writeback in 30 s");
+		pthread_join(rt, NULL);
+		return 1;
+	}
+	b = (struct store_job){ .fd = fd, .off = 131072 + 100, .byte = 0xa5 };
+	if (pthread_create(&st, NULL, store_run, &b))
+		die("pthread_create");
+	if (!wait_flag(&b.done, 10000))
+		fail("after the write-through write completed, an mmap store into a folio under ordinary writeback waited for the device (stable writes left on; thread state %c)",
+		     thread_state(b.tid));
+	else
+		printf("afterwards: the mmap store did not wait for writeback\n");
+	dm_cmd("resume", dev);
+	pthread_join(rt, NULL);
+	pthread_join(st, NULL);
+	if (r.ret)
+		fail("sync_file_range: %s", strerror(r.err));
+	if (pread(fd, &got, 1, 131072 + 100) != 1 || got != 0xa5)
+		fail("the store into the folio under writeback is not in the page cache");
+	if (fsync(fd))
+		fail("fsync: %s", strerror(errno));
+	close(fd);
+	free(buf);
+	printf("stable: %d failure(s)\n", failures);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "readback"))
@@ -3133,7 +3306,9 @@ int main(int argc, char **argv)
 		return cmd_nowait(argv[2], argv[3], 1);
 	if (argc == 4 && !strcmp(argv[1], "writers"))
 		return cmd_writers(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "stable"))
+		return cmd_stable(argv[2], argv[3]);
 usage:
-	fprintf(stderr, "usage: wt readback|granularity|errors|uring|atomic|misc|ioerr|lost|fsyncerr|eofzero|dsync|nowait|writers FILE ARG, wt cowenospc|inline|atomichang|delalloc|nearfull|nearquota FILE, wt c2order FILE DMDEV copy|convert\n");
+	fprintf(stderr, "usage: wt readback|granularity|errors|uring|atomic|misc|ioerr|lost|fsyncerr|eofzero|dsync|nowait|writers|stable FILE ARG, wt cowenospc|inline|atomichang|delalloc|nearfull|nearquota FILE, wt c2order FILE DMDEV copy|convert\n");
 	return 2;
 }

@@ -18,7 +18,8 @@ STRESS_SEED=${STRESS_SEED:-}
 # them fail and pass quickly; WT_ONLY=c2 only c2order; WT_ONLY=jstress
 # only the journal-pressure stress; WT_ONLY=m1 only delalloc and
 # nearfull; WT_ONLY=overlap only the stress with overlapping writers;
-# WT_ONLY=nowait only the concurrency checks (writers, nowait)
+# WT_ONLY=nowait only the concurrency checks (writers, nowait);
+# WT_ONLY=dm only the device-mapper checks (errors, stable writes)
 WT_ONLY=${WT_ONLY:-}
 # seconds of the stress with overlapping writers (wt_stress --overlap)
 OVERLAP_SECONDS=${OVERLAP_SECONDS:-30}
@@ -177,6 +178,7 @@ if [ "$WT_ONLY" = jstress ]; then
 fi
 
 for dev in nvme0n1 $sd; do
+	[ "$WT_ONLY" = dm ] && break
 	for fs in xfs ext4 ext4-bigalloc; do
 		note "$fs on $dev"
 		make_fs $fs $dev || continue
@@ -269,10 +271,16 @@ for fs in xfs ext4-bigalloc; do
 			$WT lost $MNT/lost /dev/mapper/$DM
 		check "$fs/dm: an fsync waiting on a failing write-through write returns the error" \
 			$WT fsyncerr $MNT/fsyncerr /dev/mapper/$DM
+		check "$fs/dm: mmap stores wait for writeback while a write-through write is in flight, not afterwards" \
+			$WT stable $MNT/stable /dev/mapper/$DM
 		umount $MNT
 	fi
 	dmsetup remove $DM
 done
+if [ "$WT_ONLY" = dm ]; then
+	finish
+	exit
+fi
 
 # ext4 with inline_data, on the virtio scratch disk: new files get blocks
 note "ext4 with inline_data on vdb"

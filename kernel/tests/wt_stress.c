@@ -5,6 +5,7 @@
  *
  *   wt_stress FILE SECONDS [SEED]
  *   wt_stress --overlap FILE SECONDS [SEED]
+ *   wt_stress --selftest         (the --overlap checker on made-up blocks)
  *
  * Several threads share one file and one shared mapping of it.  The file
  * is cut into 16 KiB chunks; chunk i belongs to thread i % THREADS, so
@@ -260,6 +261,7 @@ static void *worker(void *arg)
 }
 
 static int overlap_main(int argc, char **argv);
+static int ov_selftest_main(void);
 
 int main(int argc, char **argv)
 {
@@ -271,6 +273,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "--overlap"))
 		return overlap_main(argc - 1, argv + 1);
+	if (argc == 2 && !strcmp(argv[1], "--selftest"))
+		return ov_selftest_main();
 	if (argc < 3 || argc > 4) {
 		fprintf(stderr, "usage: wt_stress [--overlap] FILE SECONDS [SEED]\n");
 		return 2;
@@ -381,7 +385,11 @@ int main(int argc, char **argv)
  * stamp of a write issued to it: buffered reads may see a write half
  * copied (counted, not failed) on ext4, whose buffered reads take no lock
  * (review m8), and on xfs, whose write-through overwrites run under the
- * shared lock that buffered reads take.  O_DIRECT reads must not.
+ * shared lock that buffered reads take.  O_DIRECT reads must not, except
+ * for a block that writeback sent while a plain buffered write was
+ * copying into it (counted, not failed; see ov_torn_by_plain()): the file
+ * asks for stable writes only while write-through writes are under way.
+ * No device write may carry part of a write-through write.
  *
  * $WT_STRESS_SPLIT_ATOMIC checks the checker: each "atomic" write is sent
  * as two write-through writes of its halves (with $WT_STRESS_PLAIN, two
@@ -420,7 +428,7 @@ struct ov_stamp {
 static struct ov_write *ov_log[THREADS];
 static unsigned int ov_issued[THREADS];	/* registered writes per thread */
 static uint64_t ov_ticket = 1;
-static unsigned long ov_progress, ov_torn_reads;
+static unsigned long ov_progress, ov_torn_reads, ov_torn_plain;
 static unsigned long ov_counts[THREADS][OV_NR_OPS];
 static int ov_split;
 /* held shared by each operation, exclusively by a check at a pause */
@@ -485,6 +493,129 @@ static const struct ov_write *ov_identify(const unsigned char *b,
 	return w;
 }
 
+/*
+ * An O_DIRECT read found block @blk holding no single write's stamp.  A
+ * plain buffered write may have been copying into the folio while
+ * writeback sent it (a file that has no write-through write under way
+ * asks for no stable writes, as on any device that needs none): the
+ * device then holds part of that write and part of what the folio held
+ * before, until the folio is written again.  Say whether @b is exactly
+ * that: every 8-byte word that of one of two writes that covered the block
+ * (or zero, for a block no write had covered), the later of the two (by
+ * start ticket) a plain buffered write, whichever part of the block it
+ * holds (writeback may overtake the copy or the copy writeback).  A
+ * write-through write copied into a folio under writeback would show as
+ * the later write and is not excused.  Words 0 and 2 of a stamp (magic;
+ * block number) are the same in every write's.
+ */
+#define OV_WORDS	(OV_BLOCK / 8)
+static int ov_torn_by_plain(const unsigned char *b, unsigned int blk)
+{
+	static __thread unsigned char want[OV_BLOCK];
+	static __thread uint8_t match[5][OV_WORDS];
+	int buffered[5], n = 0;
+	uint64_t start[5];
+
+	/* candidate 0: zeroes, a block no write had covered yet */
+	for (int i = 0; i < OV_WORDS; i++)
+		match[0][i] = !memcmp(b + i * 8, "\0\0\0\0\0\0\0\0", 8);
+	start[n] = 0;
+	buffered[n++] = 0;
+	for (unsigned int t = 0; t < THREADS; t++) {
+		unsigned int issued = __atomic_load_n(&ov_issued[t], __ATOMIC_ACQUIRE);
+
+		for (unsigned int q = 0; q < issued; q++) {
+			const struct ov_write *w = &ov_log[t][q];
+			int any = 0;
+
+			if (blk < w->blk || blk >= w->blk + w->nblk)
+				continue;
+			ov_fill(want, t, q, blk);
+			for (int i = 0; i < OV_WORDS; i++) {
+				int m = !memcmp(b + i * 8, want + i * 8, 8);
+
+				if (m && i != 0 && i != 2)
+					any = 1;
+				if (n < 5)
+					match[n][i] = m;
+			}
+			if (!any)
+				continue;
+			if (n == 5)
+				return 0;	/* parts of more than four writes */
+			start[n] = w->start;
+			/* with $WT_STRESS_PLAIN every write is a plain one */
+			buffered[n++] = plain || w->op == OV_BUFFERED;
+		}
+	}
+	for (int x = 0; x < n; x++)
+		for (int y = x + 1; y < n; y++) {
+			int all = 1;
+
+			if (!buffered[start[x] > start[y] ? x : y])
+				continue;
+			for (int i = 0; i < OV_WORDS && all; i++)
+				all = match[x][i] || match[y][i];
+			if (all)
+				return 1;
+		}
+	return 0;
+}
+
+/*
+ * wt_stress --selftest: ov_torn_by_plain() on made-up blocks.  Three
+ * writes cover block 5: a write-through write, then a plain buffered
+ * write, then a write-through write; a block made of the first half of
+ * one and the second half of another is excused only when the later of
+ * the two is the plain write.
+ */
+static int ov_selftest(void)
+{
+	static unsigned char a[OV_BLOCK], b[OV_BLOCK], blk[OV_BLOCK];
+	static const struct { int x, y, want; const char *what; } t[] = {
+		{ 1, 0, 1, "plain write copied over an earlier write-through write" },
+		{ 1, -1, 1, "plain write copied over zeroes" },
+		{ 2, 1, 0, "write-through write copied over a plain write" },
+		{ 2, 0, 0, "write-through write copied over a write-through write" },
+		{ 0, 1, 1, "the same, the plain write's part second (writeback overtaken by the copy)" },
+		{ 1, 2, 0, "the same pair the other way: the write-through write is later" },
+	};
+	int bad = 0;
+
+	for (unsigned int q = 0; q < 3; q++) {
+		ov_log[0][q] = (struct ov_write){ .blk = 4, .nblk = 2,
+			.op = q == 1 ? OV_BUFFERED : OV_WT, .start = 10 + q, .end = 20 + q };
+	}
+	ov_issued[0] = 3;
+	for (unsigned int i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int got;
+
+		ov_fill(a, 0, t[i].x, 5);
+		if (t[i].y < 0)
+			memset(b, 0, sizeof(b));
+		else
+			ov_fill(b, 0, t[i].y, 5);
+		memcpy(blk, a, OV_BLOCK / 2);
+		memcpy(blk + OV_BLOCK / 2, b + OV_BLOCK / 2, OV_BLOCK / 2);
+		got = ov_torn_by_plain(blk, 5);
+		printf("%s - %s: %s\n", got == t[i].want ? "ok" : "FAIL",
+		       t[i].what, got ? "excused" : "a mismatch");
+		bad += got != t[i].want;
+	}
+	/* three writes' parts are never excused */
+	ov_fill(a, 0, 1, 5);
+	memcpy(blk, a, OV_BLOCK / 3);
+	ov_fill(a, 0, 0, 5);
+	memcpy(blk + OV_BLOCK / 3, a + OV_BLOCK / 3, OV_BLOCK / 3);
+	ov_fill(a, 0, 2, 5);
+	memcpy(blk + 2 * (OV_BLOCK / 3), a + 2 * (OV_BLOCK / 3), OV_BLOCK - 2 * (OV_BLOCK / 3));
+	printf("%s - parts of three writes: %s\n", ov_torn_by_plain(blk, 5) ? "FAIL" : "ok",
+	       ov_torn_by_plain(blk, 5) ? "excused" : "a mismatch");
+	bad += ov_torn_by_plain(blk, 5);
+	ov_issued[0] = 0;
+	return bad ? 1 : 0;
+}
+
 static void ov_check_read(int tid, const char *what, const unsigned char *buf,
 			  unsigned int blk, unsigned int nblk)
 {
@@ -497,6 +628,10 @@ static void ov_check_read(int tid, const char *what, const unsigned char *buf,
 			continue;
 		if (!strcmp(what, "buffered read")) {
 			__atomic_fetch_add(&ov_torn_reads, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		if (ov_torn_by_plain(buf + (size_t)i * OV_BLOCK, blk + i)) {
+			__atomic_fetch_add(&ov_torn_plain, 1, __ATOMIC_RELAXED);
 			continue;
 		}
 		if (__atomic_fetch_add(&mismatches, 1, __ATOMIC_RELAXED) < 10)
@@ -747,6 +882,14 @@ static void ov_check_epoch(const unsigned char *whole, const unsigned int *from,
 	free(base);
 }
 
+static int ov_selftest_main(void)
+{
+	ov_log[0] = calloc(OV_MAXSEQ, sizeof(**ov_log));
+	if (!ov_log[0])
+		die("calloc");
+	return ov_selftest();
+}
+
 static void ov_stacks(void)
 {
 	fflush(stdout);
@@ -881,6 +1024,8 @@ static int overlap_main(int argc, char **argv)
 	printf("wt_stress: %lu checks at pauses, and the final one\n", pauses);
 	printf("wt_stress: buffered reads that saw a block being copied: %lu\n",
 	       ov_torn_reads);
+	printf("wt_stress: O_DIRECT reads that saw a plain buffered write's block written back while it was copied: %lu\n",
+	       ov_torn_plain);
 	printf("wt_stress: seed %u, %lu mismatch(es), %lu error(s)\n", seed, mismatches, errors);
 	return mismatches || errors ? 1 : 0;
 }

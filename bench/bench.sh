@@ -108,6 +108,10 @@
 #   BENCH_NO_BUILD=1 skip the build steps (use what is built)
 #   BENCH_BUILD_KERNEL=1  run kernel/build.sh even when a kernel exists
 #   BENCH_ACCEL      tcg or kvm (default: kvm where the CPU has vmx/svm)
+#   BENCH_QEMU_CPU   TCG only: QEMU's CPU model for the guest (default
+#                    max); e.g. max,-fsrm,-erms makes the guest kernel copy
+#                    with rep movsq instead of rep movsb, which TCG emulates
+#                    a byte at a time (see README, kernel write paths)
 #
 # The kernel is built only when there is none: the bzImage that exists is
 # the one benchmarked (its release and date are in the report), so that
@@ -168,6 +172,7 @@ CKPT_ROUNDS=${BENCH_CKPT_ROUNDS:-3}
 CKPT_WBC=${BENCH_CKPT_WB_CONTEXTS:-4}
 WB_ROUNDS=${BENCH_WB_ROUNDS:-3}
 ACCEL=${BENCH_ACCEL:-$(default_accel)}
+QEMU_CPU=${BENCH_QEMU_CPU:-max}
 stamp=$(date +%Y%m%d-%H%M%S)
 OUTDIR=${BENCH_OUT:-$REPO/bench/results/$stamp}
 
@@ -224,6 +229,8 @@ done
 [ "$JOBS" -le "$CLIENTS" ] || die "BENCH_JOBS ($JOBS) cannot exceed BENCH_CLIENTS ($CLIENTS)"
 case "$DEVICE" in /dev/[a-z]*) ;; *) die "BENCH_DEVICE must be a guest device path like /dev/nvme0n1";; esac
 case "$ACCEL" in tcg|kvm) ;; *) die "BENCH_ACCEL is tcg or kvm";; esac
+case "$QEMU_CPU" in ''|*[!A-Za-z0-9,=_.+-]*) die "BENCH_QEMU_CPU: '$QEMU_CPU' is no QEMU CPU model (letters, digits and , = _ . + - only)";; esac
+[ "$ACCEL" = tcg ] || [ "$QEMU_CPU" = max ] || die "BENCH_QEMU_CPU applies to TCG only (BENCH_ACCEL=$ACCEL)"
 [ "$(id -u)" = 0 ] || die "must run as root (apt, chroot, mounts)"
 [ ! -e "$OUTDIR/results.md" ] || die "$OUTDIR already holds results; choose another BENCH_OUT"
 
@@ -318,6 +325,7 @@ fi
 	echo "host_memory=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
 	echo "host_kernel=$(uname -r)"
 	echo "accel=$ACCEL"
+	[ "$ACCEL" != tcg ] || echo "qemu_cpu=$QEMU_CPU"
 	echo "qemu=$(chroot "$ROOT_DIR/dir" dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null)"
 	echo "guest=$(nproc) vCPUs, 4096 MB"
 	echo "guest_kernel=$(cat "$KERNEL_DIR/kernel.release") (bzImage built $(date -r "$KERNEL_DIR/bzImage" '+%F %T'))"
@@ -364,7 +372,7 @@ if [ $icount_pass = 1 ]; then
 	scratch_args=(--scratch "$template_img")
 fi
 rc=0
-"$REPO/vm/run.sh" --accel "$ACCEL" --out "$OUTDIR/raw" --timeout "$timeout" \
+"$REPO/vm/run.sh" --accel "$ACCEL" --cpu "$QEMU_CPU" --out "$OUTDIR/raw" --timeout "$timeout" \
 	"${insn_args[@]}" "${scratch_args[@]}" "${throttle_args[@]}" "${wcache_args[@]}" -- \
 	env BENCH_CONFIGS="$CONFIGS" BENCH_SCALE="$SCALE" BENCH_DURATION="$DURATION" \
 	BENCH_WARMUP="$WARMUP" BENCH_CLIENTS="$CLIENTS" BENCH_JOBS="$JOBS" \
@@ -390,7 +398,7 @@ if [ $icount_pass = 1 ] && [ $rc = 0 ]; then
 	log "== instruction count: every configuration once more under QEMU -icount shift=$ICOUNT_SHIFT, one vCPU"
 	mkdir -p "$OUTDIR/raw-insn"
 	irc=0
-	"$REPO/vm/run.sh" --accel tcg --icount "$ICOUNT_SHIFT" --smp 1 --out "$OUTDIR/raw-insn" \
+	"$REPO/vm/run.sh" --accel tcg --cpu "$QEMU_CPU" --icount "$ICOUNT_SHIFT" --smp 1 --out "$OUTDIR/raw-insn" \
 		"${scratch_args[@]}" \
 		--timeout $(( 1500 + ${#workloads[@]} * ${#configs[@]} * (4 * INSN_DURATION + 400) )) -- \
 		env BENCH_CONFIGS="$CONFIGS" BENCH_SCALE="$SCALE" BENCH_DURATION="$INSN_DURATION" \

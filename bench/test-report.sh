@@ -392,7 +392,7 @@ done
 #   u1k: buffered 2.5 µs, wt 300 µs; QD1 O_DIRECT 250 µs a write: 297.5 > 250
 K=$T/kernel
 mkdir -p "$K/raw/kernel"
-printf 'date=2026-01-01 00:00:00 UTC\ncommand=make bench BENCH=kernel\ncommit=abc1234\naccel=tcg\nkernel_settings=BENCH_KERNEL_REPEATS=3 BENCH_KERNEL_SECONDS=5\n' > "$K/machine.txt"
+printf 'date=2026-01-01 00:00:00 UTC\ncommand=make bench BENCH=kernel\ncommit=abc1234\naccel=tcg\nqemu_cpu=max,-fsrm,-erms\nkernel_settings=BENCH_KERNEL_REPEATS=3 BENCH_KERNEL_SECONDS=5\n' > "$K/machine.txt"
 printf 'kernel=7.3.4-test\nwrite_cache=write_back\nfua=1\natomic_write_unit_min_bytes=4096\natomic_write_unit_max_bytes=65536\nncpu=2\n' \
 	> "$K/raw/kernel/device.txt"
 kl() {	# kl REP FS TEST MODE IOPS [KEY=VALUE...]: one run of 1000 writes
@@ -402,8 +402,10 @@ kl() {	# kl REP FS TEST MODE IOPS [KEY=VALUE...]: one run of 1000 writes
 }
 for k in 1 2 3; do
 	{
-		kl $k xfs qd32 wt $((90 + 10 * k))
-		kl $k xfs qd32 direct $((900 + 100 * k))
+		kl $k xfs qd32 wt $((90 + 10 * k)) | sed 's/ru_us=1 /ru_us=4900000 /'
+		kl $k xfs qd32 direct $((900 + 100 * k)) | sed 's/ru_us=1 /ru_us=2000000 /'
+		kl $k xfs afterwt wt 100
+		kl $k xfs afterwt direct $((450 + 50 * k)) | sed 's/cpu_busy=10 /cpu_busy=20 /'
 		kl $k ext4 qd32 wt $((400 + 100 * k))
 		kl $k ext4 qd32 direct $((450 + 100 * k))
 		kl $k xfs atomic wt+atomic $((190 + 10 * k))
@@ -453,6 +455,17 @@ kmd "kernel: the reader's p99 with a writer against none" \
 kmd "kernel: the reader's p99.9, no goal" \
 	'| buffered reader p99.9 latency (µs): with a QD1 write-through writer / no writer | ext4 | 400.0 | no writer: 20.0 | 20.00 (**differs**) |  |'
 kmd "kernel: the guest's online CPUs" '2 CPUs online in the guest'
+kmd "kernel: the QEMU CPU model in the machine line" 'with **TCG** (CPU model `max,-fsrm,-erms`), '
+kmd "kernel: the submitting thread's busy share and CPU per write, the IOPS ratio they predict" \
+	'| xfs | 4 KiB | 0.98 | 4,900.0 | 0.40 | 2,000.0 | 0.41 | 0.10 |'
+grep -qF '| ext4 | 4 KiB | 0.00 |' "$K/results.md" && ok "kernel: the submitting thread's row from ru_us=1" ||
+	notok "kernel: the submitting thread's row from ru_us=1" "$(grep -F '| ext4 | 4 KiB |' "$K/results.md")"
+kmd "kernel: O_DIRECT after write-through against fresh, IOPS" \
+	'| xfs | IOPS | 550 (500-600) | 1,100 (1,000-1,200) | 0.50 (**differs**) |'
+kmd "kernel: O_DIRECT after write-through against fresh, CPU per write" \
+	'| xfs | guest CPU µs per write | 200.0 | 100.0 | 2.00 (**differs**) |'
+grep -qF '| ext4 | IOPS |' "$K/results.md" && notok "kernel: no after-write-through row without its runs" ||
+	ok "kernel: no after-write-through row without its runs"
 kmd "kernel: RWF_DSYNC requests and flushes per write" \
 	'| RWF_DSYNC overwrite, QD1, volatile write cache: device write requests / flushes per write | xfs | 1.00 / 1.00 | O_DIRECT + RWF_DSYNC: 1.00 / 0.00 | | 1 (FUA) / 0 |'
 kmd "kernel: the device's write cache is reported" 'Device: write cache **write back**'
@@ -747,6 +760,8 @@ bad "checkpoint table too small" "BENCH_CKPT_MB must be from 8 to 1024" BENCH_CK
 bad "checkpoint rounds not a number" "BENCH_CKPT_ROUNDS must be from 1 to 20" BENCH_CKPT_ROUNDS=many
 bad "checkpoint writeback contexts out of range" "BENCH_CKPT_WB_CONTEXTS must be from 1 to 16" BENCH_CKPT_WB_CONTEXTS=17
 bad "writeback rounds zero" "BENCH_WB_ROUNDS must be from 1 to 20" BENCH_WB_ROUNDS=0
+bad "QEMU CPU model with a space" "is no QEMU CPU model" "BENCH_QEMU_CPU=max -fsrm"
+bad "QEMU CPU model under KVM" "applies to TCG only" BENCH_ACCEL=kvm BENCH_QEMU_CPU=max,-erms
 # Good values pass every option check: bench.sh then stops at the
 # results folder that already holds results, or, not as root, just
 # before (the last checks before anything runs).
@@ -756,6 +771,9 @@ for v in BENCH_CLOUD_SLOWDOWN=12.5 BENCH_CLOUD_SLOWDOWN=measured BENCH_CHECKPOIN
 	[ $rc != 0 ] && echo "$out" | grep -q "already holds results\|must run as root" && ok "$v is accepted" ||
 		notok "$v is accepted" "exit $rc: $out"
 done
+out=$(env BENCH_ACCEL=tcg BENCH_QEMU_CPU=max,-fsrm,-erms BENCH_OUT="$T/done" "$REPO/bench/bench.sh" 2>&1) && rc=0 || rc=$?
+[ $rc != 0 ] && echo "$out" | grep -q "already holds results\|must run as root" && ok "BENCH_QEMU_CPU=max,-fsrm,-erms is accepted under TCG" ||
+	notok "BENCH_QEMU_CPU=max,-fsrm,-erms is accepted under TCG" "exit $rc: $out"
 out=$("$REPO/bench/bench.sh" --scale 5 2>&1) && rc=0 || rc=$?
 [ $rc != 0 ] && echo "$out" | grep -q "no arguments" &&
 	ok "arguments are refused (settings are variables)" || notok "arguments are refused" "$out"

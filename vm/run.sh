@@ -20,6 +20,7 @@
 #                    (QEMU nvme-ns write-cache=on|off); without it QEMU's
 #                    default (auto: the drive's, here a write-back cache)
 #   --accel tcg|kvm  default: kvm where the CPU has vmx/svm, else tcg
+#   --cpu MODEL      TCG only: QEMU's -cpu (default max), e.g. max,-fsrm,-erms
 #   --plugin SO[,ARG=VAL...]  load a TCG plugin (host path; ignored under
 #                    KVM, with a note): e.g. the benchmark's instruction
 #                    counter, whose files live under /wtsmgr/out
@@ -68,6 +69,7 @@ mem=4096
 smp=$(nproc)
 atomic=1
 accel=
+cpu_model=
 plugin=
 icount=
 throttle=
@@ -84,6 +86,7 @@ while [ $# -gt 0 ]; do
 	--no-atomic) atomic=0; shift;;
 	--write-cache) write_cache=$2; shift 2;;
 	--accel) accel=$2; shift 2;;
+	--cpu) cpu_model=$2; shift 2;;
 	--plugin) plugin=$2; shift 2;;
 	--icount) icount=$2; shift 2;;
 	--throttle) throttle=$2; shift 2;;
@@ -108,13 +111,13 @@ case "${throttle%%,*}" in *[!0-9]*) die "--throttle takes BPS,IOPS (numbers)";; 
 [ -n "$accel" ] || accel=$(default_accel)
 case "$accel" in
 kvm) accel_opts=(-accel kvm -cpu host);;
-tcg) accel_opts=(-accel tcg,thread=multi -cpu max);;
+tcg) accel_opts=(-accel tcg,thread=multi -cpu "${cpu_model:-max}");;
 *) die "--accel takes tcg or kvm";;
 esac
 if [ -n "$icount" ]; then
 	[ "$accel" = tcg ] || die "--icount needs TCG (--accel tcg)"
 	# -icount does not run with multi-threaded TCG.
-	accel_opts=(-accel tcg,thread=single -cpu max -icount "shift=$icount,sleep=on")
+	accel_opts=(-accel tcg,thread=single -cpu "${cpu_model:-max}" -icount "shift=$icount,sleep=on")
 fi
 
 mkdir -p "$WTSMGR_CACHE/runs" "$WTSMGR_CACHE/build"

@@ -8,6 +8,8 @@
 # for the atomic rows), a BENCH_KERNEL_FILE_MB file of written extents:
 #
 #   qd32      io_uring QD32, 4 KiB random overwrites: wt / direct
+#   afterwt   io_uring QD32 O_DIRECT overwrites right after 1 s of
+#             write-through writes to the file (caches kept), against qd32's
 #   atomic    the same, 16 KiB with RWF_ATOMIC: wt+atomic / direct+atomic
 #             (xfs and ext4-bigalloc)
 #   threads4  4 threads of synchronous pwritev2 on the one file: wt / direct
@@ -144,6 +146,9 @@ for rep in $(seq 1 "$REPEATS"); do
 		fi
 		[ $fs = ext4-bigalloc ] && { umount $MNT; continue; }
 		pair qd32 $MNT/file "-q 32" wt direct
+		# O_DIRECT right after write-through writes to the same inode
+		run afterwt $MNT/file -- -q 32 wt 1
+		run afterwt $MNT/file keep -- -q 32 direct "$SECS"
 		pair threads4 $MNT/file "-t 4" wt direct
 		pair qd1 $MNT/file "" wt direct
 		# the copy alone: plain buffered overwrites, no fdatasync

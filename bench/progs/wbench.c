@@ -34,6 +34,9 @@
  *                                      from /proc/stat (busy: all but idle
  *                                      and iowait; sys: system+irq+softirq)
  *   ru_us=                             this process's user+system time
+ *                                      over the run (with -q: the one
+ *                                      submitting thread's, io_uring
+ *                                      issuing inline)
  *   reads= read_p50_us= read_p99_us= read_p999_us= read_max_us=   (with -r)
  * or status=unsupported (ERRNO) when the kernel refuses the first write
  * with EOPNOTSUPP or EINVAL (exit 3).
@@ -254,6 +257,13 @@ static double pct(const double *v, size_t n, double p)
 	return v[(k > n ? n : k) - 1];
 }
 
+/* User plus system time of @ru, in microseconds. */
+static long long ru_usec(const struct rusage *ru)
+{
+	return (long long)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000000 +
+	       ru->ru_utime.tv_usec + ru->ru_stime.tv_usec;
+}
+
 /* The aggregate "cpu" line of /proc/stat: busy and system ticks. */
 static void cpustat(unsigned long long *busy, unsigned long long *sys)
 {
@@ -286,7 +296,7 @@ int main(int argc, char **argv)
 	unsigned long long b0, s0, b1, s1;
 	char path[64], *mod, *save;
 	pthread_t tids[64], rtid;
-	struct rusage ru;
+	struct rusage ru0, ru;
 	struct stat st;
 	double t;
 
@@ -356,6 +366,7 @@ int main(int argc, char **argv)
 	}
 
 	cpustat(&b0, &s0);
+	getrusage(RUSAGE_SELF, &ru0);
 	t0 = secs();
 	if (with_reader && pthread_create(&rtid, NULL, reader, &rfd) != 0)
 		return 2;
@@ -400,8 +411,7 @@ int main(int argc, char **argv)
 		       "us_per_write=%.3f cpu_busy=%llu cpu_sys=%llu cpu_hz=%ld ncpu=%ld ru_us=%lld",
 		       mode, qd, threads, bs, w, t, w / t, w ? t * 1e6 / w : 0.0,
 		       b1 - b0, s1 - s0, sysconf(_SC_CLK_TCK), sysconf(_SC_NPROCESSORS_ONLN),
-		       (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
-		       ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+		       ru_usec(&ru) - ru_usec(&ru0));
 	}
 	if (with_reader && nlat) {
 		qsort(lat, nlat, sizeof(*lat), cmpd);

@@ -1475,10 +1475,11 @@ def kernel_section(results, m=None):
     if after:
         lines += ["### O_DIRECT after write-through\n",
                   "io_uring QD32 O_DIRECT overwrites of the file right after 1 s of write-through "
-                  "writes to it (same open inode, caches kept), against the same O_DIRECT runs on a "
-                  "file freshly read in (the table above). Writers wait for writeback, and xfs "
-                  "bounces direct I/O, only while the file has write-through writes in flight "
-                  "(stable writes); the ratio should be 1.\n",
+                  "writes to it (its clean page cache dropped with `fadvise(DONTNEED)`, the inode "
+                  "kept in memory), against the O_DIRECT runs of the table above (caches dropped, "
+                  "inode evicted). Writers wait for writeback, and xfs bounces direct I/O, only "
+                  "while the file has write-through writes under way (stable writes, kernel patch "
+                  "0027); the ratio should be 1.\n",
                   "| file system | figure | after write-through | fresh | ratio |", "|---|---|---|---|---|"]
         for fs in after:
             for key, name, kind in (("iops", "IOPS", "int"), ("cpu_us", "guest CPU µs per write", "f1")):

@@ -9,7 +9,8 @@
 #
 #   qd32      io_uring QD32, 4 KiB random overwrites: wt / direct
 #   afterwt   io_uring QD32 O_DIRECT overwrites right after 1 s of
-#             write-through writes to the file (caches kept), against qd32's
+#             write-through writes to the file (its page cache dropped with
+#             fadvise, the inode kept), against qd32's
 #   atomic    the same, 16 KiB with RWF_ATOMIC: wt+atomic / direct+atomic
 #             (xfs and ext4-bigalloc)
 #   threads4  4 threads of synchronous pwritev2 on the one file: wt / direct
@@ -146,8 +147,10 @@ for rep in $(seq 1 "$REPEATS"); do
 		fi
 		[ $fs = ext4-bigalloc ] && { umount $MNT; continue; }
 		pair qd32 $MNT/file "-q 32" wt direct
-		# O_DIRECT right after write-through writes to the same inode
+		# O_DIRECT right after write-through writes to the same inode,
+		# with its (clean) page cache dropped but the inode kept
 		run afterwt $MNT/file -- -q 32 wt 1
+		xfs_io -r -c "fadvise -d" $MNT/file
 		run afterwt $MNT/file keep -- -q 32 direct "$SECS"
 		pair threads4 $MNT/file "-t 4" wt direct
 		pair qd1 $MNT/file "" wt direct

@@ -150,7 +150,7 @@ for rep in $(seq 1 "$REPEATS"); do
 		# O_DIRECT right after write-through writes to the same inode,
 		# with its (clean) page cache dropped but the inode kept
 		run afterwt $MNT/file -- -q 32 wt 1
-		xfs_io -r -c "fadvise -d" $MNT/file
+		xfs_io -r -c "fadvise -d 0 $((MB * 1048576))" $MNT/file
 		run afterwt $MNT/file keep -- -q 32 direct "$SECS"
 		pair threads4 $MNT/file "-t 4" wt direct
 		pair qd1 $MNT/file "" wt direct

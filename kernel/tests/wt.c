@@ -1417,6 +1417,31 @@ static long writeback_kb(void)
 }
 
 /*
+ * With @dev suspended, start the write-through write @w in thread @t and
+ * wait until it is in flight: its thread sleeps and at least @kb of
+ * writeback is under way.  (Not by reading the file: xfs readers wait for
+ * the write's exclusive lock.)  After 30 s, resume @dev, fail, and return
+ * -1.
+ */
+static int wt_job_in_flight(struct wt_job *w, pthread_t *t, const char *dev,
+			    long kb)
+{
+	int i;
+
+	if (pthread_create(t, NULL, wt_job_write, w))
+		die("pthread_create");
+	for (i = 0; i < 3000; i++) {
+		if (w->started && thread_state(w->tid) == 'D' && writeback_kb() >= kb)
+			return 0;
+		usleep(10000);
+	}
+	dm_cmd("resume", dev);
+	fail("the write-through write did not go under writeback in 30 s");
+	pthread_join(*t, NULL);
+	return -1;
+}
+
+/*
  * wt fsyncerr FILE DMDEV: an fsync that waits for a write-through write
  * which then fails returns the error.  The device is suspended while the
  * write is in flight, so that the fsync is certainly waiting on its
@@ -1443,24 +1468,8 @@ static int cmd_fsyncerr(const char *path, const char *dev)
 	dm_cmd("suspend", dev);
 	fill(buf, 65536, 65536, 2);
 	w = (struct wt_job){ .fd = fd, .off = 65536, .len = 65536, .buf = buf };
-	if (pthread_create(&wt, NULL, wt_job_write, &w))
-		die("pthread_create");
-	/*
-	 * The write is in flight once its thread sleeps and its folios are
-	 * under writeback.  (Not by reading the file: xfs readers wait for
-	 * the write's exclusive lock.)
-	 */
-	for (i = 0; i < 3000; i++) {
-		if (w.started && thread_state(w.tid) == 'D' && writeback_kb() >= 64)
-			break;
-		usleep(10000);
-	}
-	if (i == 3000) {
-		dm_cmd("resume", dev);
-		fail("the write-through write did not go under writeback in 30 s");
-		pthread_join(wt, NULL);
+	if (wt_job_in_flight(&w, &wt, dev, 64))
 		return 1;
-	}
 	s = (struct wt_job){ .fd = fd2 };
 	if (pthread_create(&st, NULL, wt_job_fsync, &s))
 		die("pthread_create");
@@ -3175,19 +3184,8 @@ static int cmd_stable(const char *path, const char *dev)
 	dm_cmd("suspend", dev);
 	fill(buf, 4096, 65536, 2);
 	w = (struct wt_job){ .fd = fd, .off = 65536, .len = 4096, .buf = buf };
-	if (pthread_create(&wt, NULL, wt_job_write, &w))
-		die("pthread_create");
-	for (i = 0; i < 3000; i++) {
-		if (w.started && thread_state(w.tid) == 'D' && writeback_kb() >= 4)
-			break;
-		usleep(10000);
-	}
-	if (i == 3000) {
-		dm_cmd("resume", dev);
-		fail("the write-through write did not go under writeback in 30 s");
-		pthread_join(wt, NULL);
+	if (wt_job_in_flight(&w, &wt, dev, 4))
 		return 1;
-	}
 	a = (struct store_job){ .fd = fd, .off = 65536 + 100, .byte = 0x5a };
 	if (pthread_create(&st, NULL, store_run, &a))
 		die("pthread_create");

@@ -1450,11 +1450,14 @@ def kernel_section(results, m=None):
         lines += ["### io_uring QD32: the submitting thread\n",
                   "At QD32 one thread submits every write; io_uring issues a write-through "
                   "overwrite inline, so that thread also copies the data into the page cache and "
-                  "starts the device write. Its own CPU time (user + system, `getrusage`) over the "
-                  "run: **busy** is the share of one CPU it used, **µs per write** its CPU per "
-                  "write. A thread busy all the time cannot write faster than 1 / (its µs per "
-                  "write); if write-through's thread is busy all the time, the ratio of the two "
-                  "paths' µs per write predicts their IOPS ratio. Same runs as above.\n",
+                  "starts the device write. The writing process's CPU time (user + system, "
+                  "`getrusage`) over the run: that thread's, and that of io_uring's workers, which "
+                  "issue the writes that would wait and belong to the process (so busy can pass 1), "
+                  "and interrupts that hit them. **busy** is the share of one CPU used, **µs per "
+                  "write** the CPU per write. A thread busy all the time cannot write faster than "
+                  "1 / (its µs per write); if write-through's thread is busy all the time, the "
+                  "ratio of the two paths' µs per write predicts their IOPS ratio. Same runs as "
+                  "above.\n",
                   "| file system | writes | write-through: busy | µs per write | O_DIRECT: busy | µs per write | "
                   "predicted IOPS ratio (O_DIRECT µs / write-through µs) | measured IOPS ratio |",
                   "|---|---|---|---|---|---|---|---|"]

@@ -69,7 +69,7 @@ mem=4096
 smp=$(nproc)
 atomic=1
 accel=
-cpu_model=
+cpu_model=max
 plugin=
 icount=
 throttle=
@@ -111,13 +111,13 @@ case "${throttle%%,*}" in *[!0-9]*) die "--throttle takes BPS,IOPS (numbers)";; 
 [ -n "$accel" ] || accel=$(default_accel)
 case "$accel" in
 kvm) accel_opts=(-accel kvm -cpu host);;
-tcg) accel_opts=(-accel tcg,thread=multi -cpu "${cpu_model:-max}");;
+tcg) accel_opts=(-accel tcg,thread=multi -cpu "$cpu_model");;
 *) die "--accel takes tcg or kvm";;
 esac
 if [ -n "$icount" ]; then
 	[ "$accel" = tcg ] || die "--icount needs TCG (--accel tcg)"
 	# -icount does not run with multi-threaded TCG.
-	accel_opts=(-accel tcg,thread=single -cpu "${cpu_model:-max}" -icount "shift=$icount,sleep=on")
+	accel_opts=(-accel tcg,thread=single -cpu "$cpu_model" -icount "shift=$icount,sleep=on")
 fi
 
 mkdir -p "$WTSMGR_CACHE/runs" "$WTSMGR_CACHE/build"

@@ -34,9 +34,10 @@
  *                                      from /proc/stat (busy: all but idle
  *                                      and iowait; sys: system+irq+softirq)
  *   ru_us=                             this process's user+system time
- *                                      over the run (with -q: the one
- *                                      submitting thread's, io_uring
- *                                      issuing inline)
+ *                                      over the run (with -q: the
+ *                                      submitting thread's and that of
+ *                                      io_uring's workers, which belong
+ *                                      to the process)
  *   reads= read_p50_us= read_p99_us= read_p999_us= read_max_us=   (with -r)
  * or status=unsupported (ERRNO) when the kernel refuses the first write
  * with EOPNOTSUPP or EINVAL (exit 3).

@@ -1416,27 +1416,41 @@ static long writeback_kb(void)
 	return kb;
 }
 
+/* sync_file_range(SYNC_FILE_RANGE_WRITE) of @j's range: starts writeback */
+static void *srange_run(void *arg)
+{
+	struct wt_job *j = arg;
+
+	j->tid = gettid();
+	j->started = 1;
+	j->ret = sync_file_range(j->fd, j->off, j->len, SYNC_FILE_RANGE_WRITE);
+	j->err = errno;
+	return NULL;
+}
+
 /*
- * With @dev suspended, start the write-through write @w in thread @t and
- * wait until it is in flight: its thread sleeps and at least @kb of
- * writeback is under way.  (Not by reading the file: xfs readers wait for
- * the write's exclusive lock.)  After 30 s, resume @dev, fail, and return
- * -1.
+ * With @dev suspended, start job @w (@fn: wt_job_write() or srange_run())
+ * in thread @t and wait until its write is in flight: at least @kb of
+ * writeback is under way and, with @sleeps, the thread sleeps waiting for
+ * it.  (Not by reading the file: xfs readers wait for a write-through
+ * write's exclusive lock.)  After 30 s, resume @dev, fail ("@what did not
+ * go under writeback"), and return -1.
  */
-static int wt_job_in_flight(struct wt_job *w, pthread_t *t, const char *dev,
-			    long kb)
+static int job_in_flight(void *(*fn)(void *), struct wt_job *w, pthread_t *t,
+			 const char *dev, long kb, int sleeps, const char *what)
 {
 	int i;
 
-	if (pthread_create(t, NULL, wt_job_write, w))
+	if (pthread_create(t, NULL, fn, w))
 		die("pthread_create");
 	for (i = 0; i < 3000; i++) {
-		if (w->started && thread_state(w->tid) == 'D' && writeback_kb() >= kb)
+		if (w->started && (!sleeps || thread_state(w->tid) == 'D') &&
+		    writeback_kb() >= kb)
 			return 0;
 		usleep(10000);
 	}
 	dm_cmd("resume", dev);
-	fail("the write-through write did not go under writeback in 30 s");
+	fail("%s did not go under writeback in 30 s", what);
 	pthread_join(*t, NULL);
 	return -1;
 }
@@ -1468,7 +1482,8 @@ static int cmd_fsyncerr(const char *path, const char *dev)
 	dm_cmd("suspend", dev);
 	fill(buf, 65536, 65536, 2);
 	w = (struct wt_job){ .fd = fd, .off = 65536, .len = 65536, .buf = buf };
-	if (wt_job_in_flight(&w, &wt, dev, 64))
+	if (job_in_flight(wt_job_write, &w, &wt, dev, 64, 1,
+			  "the write-through write"))
 		return 1;
 	s = (struct wt_job){ .fd = fd2 };
 	if (pthread_create(&st, NULL, wt_job_fsync, &s))
@@ -3113,17 +3128,6 @@ static void *store_run(void *arg)
 	return NULL;
 }
 
-static void *srange_run(void *arg)
-{
-	struct wt_job *j = arg;
-
-	j->tid = gettid();
-	j->started = 1;
-	j->ret = sync_file_range(j->fd, j->off, j->len, SYNC_FILE_RANGE_WRITE);
-	j->err = errno;
-	return NULL;
-}
-
 /* Wait up to @ms for @flag; whether it came. */
 static int wait_flag(volatile int *flag, int ms)
 {
@@ -3167,11 +3171,11 @@ static int cmd_stable(const char *path, const char *dev)
 	struct wt_job w = { 0 }, r = { 0 };
 	struct store_job a = { 0 }, b = { 0 };
 	pthread_t wt, st, rt;
-	int fd = open_file(path), i;
+	int fd = open_file(path), stable = stable_pages(dev);
 
-	if (stable_pages(dev) != 0) {
+	if (stable != 0) {
 		fprintf(stderr, "%s: queue/stable_writes is not 0 (%d): this test needs a device without stable pages\n",
-			dev, stable_pages(dev));
+			dev, stable);
 		return 2;
 	}
 	if (fallocate(fd, 0, 0, len))
@@ -3184,7 +3188,8 @@ static int cmd_stable(const char *path, const char *dev)
 	dm_cmd("suspend", dev);
 	fill(buf, 4096, 65536, 2);
 	w = (struct wt_job){ .fd = fd, .off = 65536, .len = 4096, .buf = buf };
-	if (wt_job_in_flight(&w, &wt, dev, 4))
+	if (job_in_flight(wt_job_write, &w, &wt, dev, 4, 1,
+			  "the write-through write"))
 		return 1;
 	a = (struct store_job){ .fd = fd, .off = 65536 + 100, .byte = 0x5a };
 	if (pthread_create(&st, NULL, store_run, &a))
@@ -3209,19 +3214,8 @@ static int cmd_stable(const char *path, const char *dev)
 		die("buffered write");
 	dm_cmd("suspend", dev);
 	r = (struct wt_job){ .fd = fd, .off = 131072, .len = 4096 };
-	if (pthread_create(&rt, NULL, srange_run, &r))
-		die("pthread_create");
-	for (i = 0; i < 3000; i++) {
-		if (r.started && writeback_kb() >= 4)
-			break;
-		usleep(10000);
-	}
-	if (i == 3000) {
-		dm_cmd("resume", dev);
-		fail("the buffered write did not go under writeback in 30 s");
-		pthread_join(rt, NULL);
+	if (job_in_flight(srange_run, &r, &rt, dev, 4, 0, "the buffered write"))
 		return 1;
-	}
 	b = (struct store_job){ .fd = fd, .off = 131072 + 100, .byte = 0xa5 };
 	if (pthread_create(&st, NULL, store_run, &b))
 		die("pthread_create");

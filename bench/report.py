@@ -1225,6 +1225,8 @@ def kmetric(r, key):
             return float(r["iops"])
         if key == "us":
             return float(r["us_per_write"])
+        if key == "mibs":        # MiB/s
+            return float(r["iops"]) * int(r["bs"]) / 1048576
         if key == "p99":
             return float(r["read_p99_us"])
         if key == "p50":
@@ -1315,6 +1317,8 @@ KBENCH = [
     ("4 threads, synchronous pwritev2, one file: IOPS", "threads4", "iops", "wt", "direct", "int",
      ">= 0.8", ("xfs", "ext4")),
     ("QD1 synchronous: IOPS", "qd1", "iops", "wt", "direct", "int", ">= 0.9", ("xfs", "ext4")),
+    ("8 MiB synchronous writes (write-through: 8 pieces of 1 MiB in turn): MiB/s", "large",
+     "mibs", "wt", "direct", "int", "", ("xfs", "ext4")),
     ("CPU per write, QD1 (guest CPU µs, all CPUs)", "qd1", "cpu_us", "wt", "direct", "f1",
      "<= 1.2", ("xfs", "ext4")),
     ("CPU per write, io_uring QD32 (guest CPU µs, all CPUs)", "qd32", "cpu_us", "wt", "direct",

@@ -21,6 +21,7 @@
 #                    default (auto: the drive's, here a write-back cache)
 #   --accel tcg|kvm  default: kvm where the CPU has vmx/svm, else tcg
 #   --cpu MODEL      TCG only: QEMU's -cpu (default max), e.g. max,-fsrm,-erms
+#                    (ignored under KVM, with a note)
 #   --plugin SO[,ARG=VAL...]  load a TCG plugin (host path; ignored under
 #                    KVM, with a note): e.g. the benchmark's instruction
 #                    counter, whose files live under /wtsmgr/out
@@ -70,6 +71,7 @@ smp=$(nproc)
 atomic=1
 accel=
 cpu_model=max
+cpu_given=0
 plugin=
 icount=
 throttle=
@@ -86,7 +88,7 @@ while [ $# -gt 0 ]; do
 	--no-atomic) atomic=0; shift;;
 	--write-cache) write_cache=$2; shift 2;;
 	--accel) accel=$2; shift 2;;
-	--cpu) cpu_model=$2; shift 2;;
+	--cpu) cpu_model=$2; cpu_given=1; shift 2;;
 	--plugin) plugin=$2; shift 2;;
 	--icount) icount=$2; shift 2;;
 	--throttle) throttle=$2; shift 2;;
@@ -110,7 +112,8 @@ case "${throttle%%,*}" in *[!0-9]*) die "--throttle takes BPS,IOPS (numbers)";; 
 
 [ -n "$accel" ] || accel=$(default_accel)
 case "$accel" in
-kvm) accel_opts=(-accel kvm -cpu host);;
+kvm) accel_opts=(-accel kvm -cpu host)
+	[ $cpu_given = 0 ] || log "note: under KVM the guest gets the host's CPU; --cpu $cpu_model ignored";;
 tcg) accel_opts=(-accel tcg,thread=multi -cpu "$cpu_model");;
 *) die "--accel takes tcg or kvm";;
 esac

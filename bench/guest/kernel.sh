@@ -16,6 +16,8 @@
 #   threads4  4 threads of synchronous pwritev2 on the one file: wt / direct
 #   qd1       one synchronous writer: wt / direct (also the CPU per write),
 #             and plain buffered writes without fdatasync (the copy's CPU)
+#   large     one synchronous writer of 8 MiB writes (write-through sends
+#             them in 1 MiB pieces, one after the other): wt / direct
 #   reader    random 4 KiB buffered preads of the (cached) file, one every
 #             100 us, latency percentiles, with no writer / with a QD1
 #             write-through writer
@@ -156,6 +158,7 @@ for rep in $(seq 1 "$REPEATS"); do
 		pair qd1 $MNT/file "" wt direct
 		# the copy alone: plain buffered overwrites, no fdatasync
 		run qd1 $MNT/file -- -S buffered "$SECS"
+		pair large $MNT/file "-b 8388608" wt direct
 		pair reader $MNT/file "-r" none wt
 		for p in wt+dsync direct+dsync buffered+dsync; do
 			run dsync $MNT/file -- "$p" "$DSYNC_SECS"

@@ -19,7 +19,8 @@
  *   -q QD       queue depth: 1 = pwritev2 (default); more = io_uring
  *   -t THREADS  THREADS synchronous pwritev2 writers on the same file
  *               (QD1 each; not with -q)
- *   -b BYTES    write size and alignment (default 4096)
+ *   -b BYTES    write size and alignment: a power of two from 512 to
+ *               64 MiB (default 4096)
  *   -n WRITES   stop after WRITES writes instead of SECONDS
  *   -r          a reader thread: random 4 KiB buffered preads of the same
  *               file (read into the page cache first) for the whole run,
@@ -38,6 +39,11 @@
  *                                      submitting thread's and that of
  *                                      io_uring's workers, which belong
  *                                      to the process)
+ *   nvcsw= nivcsw=                     the process's voluntary (it slept:
+ *                                      waited for the device, a lock, a
+ *                                      wakeup) and involuntary context
+ *                                      switches over the run, all its
+ *                                      threads
  *   reads= read_p50_us= read_p99_us= read_p999_us= read_max_us=   (with -r)
  * or status=unsupported (ERRNO) when the kernel refuses the first write
  * with EOPNOTSUPP or EINVAL (exit 3).
@@ -318,7 +324,7 @@ int main(int argc, char **argv)
 	mode = argv[optind];
 	seconds = atof(argv[optind + 2]);
 	if (qd < 1 || qd > 256 || threads < 1 || threads > 64 || (qd > 1 && threads > 1) ||
-	    bs < 512 || bs > (1 << 20) || (bs & (bs - 1)) || seconds <= 0)
+	    bs < 512 || bs > (64 << 20) || (bs & (bs - 1)) || seconds <= 0)
 		usage();
 	snprintf(path, sizeof(path), "%s", !strcmp(mode, "wt-atomic") ? "wt+atomic" : mode);
 	for (mod = strtok_r(path, "+", &save); mod; mod = strtok_r(NULL, "+", &save)) {
@@ -409,10 +415,12 @@ int main(int argc, char **argv)
 		unsigned long long w = atomic_load(&writes);
 
 		printf("mode=%s qd=%d threads=%d bs=%zu status=ok writes=%llu seconds=%.3f iops=%.1f "
-		       "us_per_write=%.3f cpu_busy=%llu cpu_sys=%llu cpu_hz=%ld ncpu=%ld ru_us=%lld",
+		       "us_per_write=%.3f cpu_busy=%llu cpu_sys=%llu cpu_hz=%ld ncpu=%ld ru_us=%lld "
+		       "nvcsw=%ld nivcsw=%ld",
 		       mode, qd, threads, bs, w, t, w / t, w ? t * 1e6 / w : 0.0,
 		       b1 - b0, s1 - s0, sysconf(_SC_CLK_TCK), sysconf(_SC_NPROCESSORS_ONLN),
-		       ru_usec(&ru) - ru_usec(&ru0));
+		       ru_usec(&ru) - ru_usec(&ru0), ru.ru_nvcsw - ru0.ru_nvcsw,
+		       ru.ru_nivcsw - ru0.ru_nivcsw);
 	}
 	if (with_reader && nlat) {
 		qsort(lat, nlat, sizeof(*lat), cmpd);

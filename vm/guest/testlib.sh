@@ -83,6 +83,17 @@ add_suite() {
 	add_counts "$(set -- $counts; echo "$1 passed, $2 failed")"
 }
 
+# What the kernel reported in its log, counted (compare counts taken
+# before and after a test).  The hung-task detector
+# (CONFIG_DETECT_HUNG_TASK) reports a task blocked for
+# hung_task_timeout_secs; WARN_ON and BUG reports, and those of lockdep
+# ("WARNING: possible circular locking dependency detected",
+# "WARNING: inconsistent lock state") and of might_sleep() ("BUG: sleeping
+# function called from invalid context") on a KERNEL_VARIANT=lockdep
+# kernel, are below the console's log level: they are only in dmesg.
+hung_reports() { dmesg | grep -c 'blocked for more than' || true; }
+warn_reports() { dmesg | grep -c -E 'WARNING:|BUG:' || true; }
+
 # note TEXT: a comment line in the output.
 note() { echo "# $*"; }
 

@@ -24,9 +24,6 @@ NPROCS=4
 KNOB=/sys/block/$DEV/bdi/writeback_contexts
 DIRTY=/sys/block/$DEV/bdi/writeback_contexts_dirty
 
-hung_reports() { dmesg | grep -c 'blocked for more than' || true; }
-# kernel warnings (WARN_ON, BUG) are below the console's log level
-warn_reports() { dmesg | grep -c -E 'WARNING:|BUG:' || true; }
 HUNG0=$(hung_reports)
 WARN0=$(warn_reports)
 

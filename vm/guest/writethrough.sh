@@ -57,9 +57,8 @@ make_fs() {
 
 mkdir -p $MNT
 
-# The hung-task detector (CONFIG_DETECT_HUNG_TASK) reports a task blocked
-# for hung_task_timeout_secs in the kernel log.
-hung_reports() { dmesg | grep -c 'blocked for more than' || true; }
+# kernel warnings from the whole suite (hung_reports, warn_reports: testlib)
+WARN0=$(warn_reports)
 
 # the --overlap checker's excuse for O_DIRECT reads, on made-up blocks
 overlap_selftest() {
@@ -320,4 +319,6 @@ if make_fs ext4-bigalloc $hdev; then
 		umount -l $MNT
 	fi
 fi
+check_eq "no kernel warning in the suite (WARNING or BUG in the kernel log, lockdep's and might_sleep()'s included)" \
+	"$WARN0" "$(warn_reports)"
 finish

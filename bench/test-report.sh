@@ -385,7 +385,10 @@ done
 #     O_DIRECT + RWF_ATOMIC refused (unsupported)
 #   large: 8 MiB writes, wt 10 IOPS (80 MiB/s), direct 20 (160 MiB/s)
 #   qd1: 1000 writes a run, wt 50 ticks of busy CPU at 100 Hz (500 µs per
-#     write), direct 40 (400 µs): 1.25; wt 200 IOPS, direct 250 (ext4/xfs 1.00)
+#     write), direct 40 (400 µs); the process's CPU (ru_us) wt 150 µs a
+#     write, direct 100 (1.50), plain buffered 50; latency wt 300 µs,
+#     direct 250: 150 µs off the CPU each; wt 200 IOPS, direct 250
+#     (ext4/xfs 1.00)
 #   reader p99: no writer 10/11/12 µs, write-through writer 100/110/120: 10.00
 #   dsync: wt 100 writes, 100 requests, 100 flushes; direct 100, 100, 0
 #   folio: xfs 64 KiB folios: stock 4096 bytes per write, 2 MiB: 65536
@@ -399,14 +402,14 @@ printf 'kernel=7.3.4-test\nwrite_cache=write_back\nfua=1\natomic_write_unit_min_
 kl() {	# kl REP FS TEST MODE IOPS [KEY=VALUE...]: one run of 1000 writes
 	local rep=$1 fs=$2 test=$3 mode=$4 iops=$5
 	shift 5
-	echo "rep=$rep fs=$fs test=$test mode=$mode qd=1 threads=1 bs=4096 status=ok writes=1000 seconds=5.000 iops=$iops us_per_write=250.0 cpu_busy=10 cpu_sys=5 cpu_hz=100 ncpu=2 ru_us=1 dev_write_req=1000 dev_write_sectors=8000 dev_flush=0 $*"
+	echo "rep=$rep fs=$fs test=$test mode=$mode qd=1 threads=1 bs=4096 status=ok writes=1000 seconds=5.000 iops=$iops us_per_write=250.0 cpu_busy=10 cpu_sys=5 cpu_hz=100 ncpu=2 ru_us=1 nvcsw=1000 nivcsw=0 dev_write_req=1000 dev_write_sectors=8000 dev_flush=0 $*"
 }
 for k in 1 2 3; do
 	{
 		kl $k xfs qd32 wt $((90 + 10 * k)) | sed 's/ru_us=1 /ru_us=4900000 /'
 		kl $k xfs qd32 direct $((900 + 100 * k)) | sed 's/ru_us=1 /ru_us=2000000 /'
 		kl $k xfs afterwt wt 100
-		kl $k xfs afterwt direct $((450 + 50 * k)) | sed 's/cpu_busy=10 /cpu_busy=20 /'
+		kl $k xfs afterwt direct $((450 + 50 * k)) | sed 's/cpu_busy=10 /cpu_busy=20 /; s/ru_us=1 /ru_us=4000000 /'
 		kl $k ext4 qd32 wt $((400 + 100 * k))
 		kl $k ext4 qd32 direct $((450 + 100 * k))
 		kl $k xfs atomic wt+atomic $((190 + 10 * k))
@@ -418,8 +421,9 @@ for k in 1 2 3; do
 			kl $k $fs threads4 direct 600
 			kl $k $fs large wt 10 | sed 's/ bs=4096 / bs=8388608 /'
 			kl $k $fs large direct 20 | sed 's/ bs=4096 / bs=8388608 /'
-			kl $k $fs qd1 wt 200 | sed 's/cpu_busy=10 /cpu_busy=50 /'
-			kl $k $fs qd1 direct 250 | sed 's/cpu_busy=10 /cpu_busy=40 /'
+			kl $k $fs qd1 wt 200 | sed 's/cpu_busy=10 /cpu_busy=50 /; s/us_per_write=250.0 /us_per_write=300.0 /; s/ru_us=1 /ru_us=150000 /'
+			kl $k $fs qd1 direct 250 | sed 's/cpu_busy=10 /cpu_busy=40 /; s/ru_us=1 /ru_us=100000 /'
+			kl $k $fs qd1 buffered 20000 | sed 's/ru_us=1 /ru_us=50000 /'
 			kl $k $fs reader none 0 "reads=100 read_p50_us=1.00 read_p99_us=$((9 + k)).00 read_p999_us=20.00 read_max_us=50"
 			kl $k $fs reader wt 200 "reads=100 read_p50_us=2.00 read_p99_us=$((90 + 10 * k)).00 read_p999_us=400.00 read_max_us=500"
 			kl $k $fs dsync wt+dsync 100 | sed 's/writes=1000 /writes=100 /; s/dev_write_req=1000 dev_write_sectors=8000 dev_flush=0/dev_write_req=100 dev_write_sectors=800 dev_flush=100/'
@@ -453,8 +457,14 @@ kmd "kernel: 4 threads, identical runs: one value, ranges apart" \
 	'| 4 threads, synchronous pwritev2, one file: IOPS | xfs | 300 | O_DIRECT: 600 | 0.50 (**differs**) | >= 0.8 |'
 kmd "kernel: 8 MiB writes in MiB/s (IOPS x bs)" \
 	'| 8 MiB synchronous writes (write-through: 8 pieces of 1 MiB in turn): MiB/s | xfs | 80 | O_DIRECT: 160 | 0.50 (**differs**) |  |'
-kmd "kernel: CPU per write = busy ticks / Hz / writes" \
-	'| CPU per write, QD1 (guest CPU µs, all CPUs) | xfs | 500.0 | O_DIRECT: 400.0 | 1.25 (**differs**) | <= 1.2 |'
+kmd "kernel: CPU per write = the process's CPU (ru_us) / writes" \
+	'| CPU per write, QD1 (the writing process'"'"'s CPU µs) | xfs | 150.0 | O_DIRECT: 100.0 | 1.50 (**differs**) | <= 1.2 |'
+kmd "kernel: where the CPU goes: copy + O_DIRECT against write-through" \
+	'| xfs | 50.0 | 100.0 | 150.0 | 150.0 | 1.00 | 0.0 |'
+kmd "kernel: QD1 latency, wt - direct" '| xfs | latency | 300.0 | 250.0 | +50.0 |'
+kmd "kernel: QD1 the writer's CPU, wt - direct" '| xfs | the writer'"'"'s CPU | 150.0 | 100.0 | +50.0 |'
+kmd "kernel: QD1 off the CPU = latency - CPU" '| ext4 | off the CPU (latency - CPU) | 150.0 | 150.0 | +0.0 |'
+kmd "kernel: QD1 sleeps per write, no difference column" '| xfs | sleeps (voluntary context switches) per write | 1.00 | 1.00 |  |'
 kmd "kernel: the reader's p99 with a writer against none" \
 	'| xfs | 110.0 (100.0-120.0) | no writer: 11.0 (10.0-12.0) | 10.00 (**differs**) | <= 2 |'
 kmd "kernel: the reader's p99.9, no goal" \
@@ -468,7 +478,7 @@ grep -qF '| ext4 | 4 KiB | 0.00 |' "$K/results.md" && ok "kernel: the submitting
 kmd "kernel: O_DIRECT after write-through against fresh, IOPS" \
 	'| xfs | IOPS | 550 (500-600) | 1,100 (1,000-1,200) | 0.50 (**differs**) |'
 kmd "kernel: O_DIRECT after write-through against fresh, CPU per write" \
-	'| xfs | guest CPU µs per write | 200.0 | 100.0 | 2.00 (**differs**) |'
+	'| xfs | the process'"'"'s CPU µs per write | 4,000.0 | 2,000.0 | 2.00 (**differs**) |'
 grep -qF '| ext4 | IOPS |' "$K/results.md" && notok "kernel: no after-write-through row without its runs" ||
 	ok "kernel: no after-write-through row without its runs"
 kmd "kernel: RWF_DSYNC requests and flushes per write" \

@@ -383,7 +383,8 @@ done
 #   ext4 qd32: wt 500/600/700, direct 550/650/750: 0.92, overlap
 #   xfs atomic: 200/210/220 against 400/420/440: 0.50; ext4-bigalloc:
 #     O_DIRECT + RWF_ATOMIC refused (unsupported)
-#   large: 8 MiB writes, wt 10 IOPS (80 MiB/s), direct 20 (160 MiB/s)
+#   large: 8 MiB writes, wt 10 IOPS (80 MiB/s), direct 20 (160 MiB/s);
+#     wt 5000 µs a write, 4500 of them on the CPU; direct 250, 100
 #   qd1: 1000 writes a run, wt 50 ticks of busy CPU at 100 Hz (500 µs per
 #     write), direct 40 (400 µs); the process's CPU (ru_us) wt 150 µs a
 #     write, direct 100 (1.50), plain buffered 50; latency wt 300 µs,
@@ -397,7 +398,7 @@ done
 K=$T/kernel
 mkdir -p "$K/raw/kernel"
 printf 'date=2026-01-01 00:00:00 UTC\ncommand=make bench BENCH=kernel\ncommit=abc1234\naccel=tcg\nqemu_cpu=max,-fsrm,-erms\nkernel_settings=BENCH_KERNEL_REPEATS=3 BENCH_KERNEL_SECONDS=5\n' > "$K/machine.txt"
-printf 'kernel=7.3.4-test\nwrite_cache=write_back\nfua=1\natomic_write_unit_min_bytes=4096\natomic_write_unit_max_bytes=65536\nncpu=2\n' \
+printf 'kernel=7.3.4-test\nwrite_cache=write_back\nfua=1\natomic_write_unit_min_bytes=4096\natomic_write_unit_max_bytes=65536\nncpu=2\nclocksource=tsc\n' \
 	> "$K/raw/kernel/device.txt"
 kl() {	# kl REP FS TEST MODE IOPS [KEY=VALUE...]: one run of 1000 writes
 	local rep=$1 fs=$2 test=$3 mode=$4 iops=$5
@@ -419,8 +420,8 @@ for k in 1 2 3; do
 		for fs in xfs ext4; do
 			kl $k $fs threads4 wt 300
 			kl $k $fs threads4 direct 600
-			kl $k $fs large wt 10 | sed 's/ bs=4096 / bs=8388608 /'
-			kl $k $fs large direct 20 | sed 's/ bs=4096 / bs=8388608 /'
+			kl $k $fs large wt 10 | sed 's/ bs=4096 / bs=8388608 /; s/us_per_write=250.0 /us_per_write=5000.0 /; s/ru_us=1 /ru_us=4500000 /'
+			kl $k $fs large direct 20 | sed 's/ bs=4096 / bs=8388608 /; s/ru_us=1 /ru_us=100000 /'
 			kl $k $fs qd1 wt 200 | sed 's/cpu_busy=10 /cpu_busy=50 /; s/us_per_write=250.0 /us_per_write=300.0 /; s/ru_us=1 /ru_us=150000 /'
 			kl $k $fs qd1 direct 250 | sed 's/cpu_busy=10 /cpu_busy=40 /; s/ru_us=1 /ru_us=100000 /'
 			kl $k $fs qd1 buffered 20000 | sed 's/ru_us=1 /ru_us=50000 /'
@@ -461,15 +462,19 @@ kmd "kernel: CPU per write = the process's CPU (ru_us) / writes" \
 	'| CPU per write, QD1 (the writing process'"'"'s CPU µs) | xfs | 150.0 | O_DIRECT: 100.0 | 1.50 (**differs**) | <= 1.2 |'
 kmd "kernel: where the CPU goes: copy + O_DIRECT against write-through" \
 	'| xfs | 50.0 | 100.0 | 150.0 | 150.0 | 1.00 | 0.0 |'
-kmd "kernel: QD1 latency, wt - direct" '| xfs | latency | 300.0 | 250.0 | +50.0 |'
-kmd "kernel: QD1 the writer's CPU, wt - direct" '| xfs | the writer'"'"'s CPU | 150.0 | 100.0 | +50.0 |'
-kmd "kernel: QD1 off the CPU = latency - CPU" '| ext4 | off the CPU (latency - CPU) | 150.0 | 150.0 | +0.0 |'
-kmd "kernel: QD1 sleeps per write, no difference column" '| xfs | sleeps (voluntary context switches) per write | 1.00 | 1.00 |  |'
+kmd "kernel: QD1 latency, wt - direct" '| xfs | 4 KiB, QD1 | latency | 300.0 | 250.0 | +50.0 |'
+kmd "kernel: QD1 the writer's CPU, wt - direct" '| xfs | 4 KiB, QD1 | the writer'"'"'s CPU | 150.0 | 100.0 | +50.0 |'
+kmd "kernel: QD1 off the CPU = latency - CPU" '| ext4 | 4 KiB, QD1 | off the CPU (latency - CPU) | 150.0 | 150.0 | +0.0 |'
+kmd "kernel: QD1 sleeps per write, no difference column" '| xfs | 4 KiB, QD1 | sleeps (voluntary context switches) per write | 1.00 | 1.00 |  |'
+kmd "kernel: 8 MiB writes off the CPU" '| xfs | 8 MiB | off the CPU (latency - CPU) | 500.0 | 150.0 | +350.0 |'
 kmd "kernel: the reader's p99 with a writer against none" \
 	'| xfs | 110.0 (100.0-120.0) | no writer: 11.0 (10.0-12.0) | 10.00 (**differs**) | <= 2 |'
 kmd "kernel: the reader's p99.9, no goal" \
 	'| buffered reader p99.9 latency (µs): with a QD1 write-through writer / no writer | ext4 | 400.0 | no writer: 20.0 | 20.00 (**differs**) |  |'
 kmd "kernel: the guest's online CPUs" '2 CPUs online in the guest'
+kmd "kernel: the guest's clocksource" 'Guest clocksource: `tsc`.'
+grep -q "kept time with" "$K/results.md" && notok "kernel: no clocksource warning with tsc" ||
+	ok "kernel: no clocksource warning with tsc"
 kmd "kernel: the QEMU CPU model in the machine line" 'with **TCG** (CPU model `max,-fsrm,-erms`), '
 kmd "kernel: the submitting thread's busy share and CPU per write, the IOPS ratio they predict" \
 	'| xfs | 4 KiB | 0.98 | 4,900.0 | 0.40 | 2,000.0 | 0.41 | 0.10 |'
@@ -518,6 +523,13 @@ sed -i '/fs=ext4 test=threads4 mode=wt /c\rep=1 fs=ext4 test=threads4 mode=wt st
 python3 "$REPO/bench/report.py" "$K2" >/dev/null 2>&1
 grep -qF '| 4 threads, synchronous pwritev2, one file: IOPS | ext4 | failed (exit 2) | O_DIRECT: 600 | n/a |' "$K2/results.md" &&
 	ok "kernel: a failed path says failed" || notok "kernel: a failed path says failed" "$(grep '4 threads.*ext4' "$K2/results.md")"
+# A guest that kept time with jiffies is called out.
+K3=$T/kernel-jiffies
+cp -a "$K" "$K3"
+sed -i 's/^clocksource=.*/clocksource=refined-jiffies/' "$K3/raw/kernel/device.txt"
+python3 "$REPO/bench/report.py" "$K3" >/dev/null 2>&1
+grep -qF '**The guest kept time with `refined-jiffies`**' "$K3/results.md" &&
+	ok "kernel: a jiffies clocksource is called out" || notok "kernel: a jiffies clocksource is called out"
 # Without a volatile write cache the report says the flush figures mean nothing.
 sed -i 's/^write_cache=.*/write_cache=write_through/' "$K/raw/kernel/device.txt"
 python3 "$REPO/bench/report.py" "$K" >/dev/null 2>&1

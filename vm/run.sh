@@ -237,6 +237,26 @@ append="$append scsi_debug.atomic_wr=1 scsi_debug.atomic_wr_gran=1"
 append="$append scsi_debug.atomic_wr_align=1 scsi_debug.atomic_wr_max_length=16"
 append="$append scsi_debug.lbpws=1"
 
+# Under TCG the guest's TSC is the host's, but the guest kernel (no ACPI,
+# so no HPET or PM timer to compare with) cannot calibrate it against the
+# emulated PIT on a slow host: it then marks the TSC unstable and keeps
+# time with jiffies, whose clock moves in whole ticks (4 ms), which makes
+# every latency a guest measures and the scheduler's run times tick
+# samples.  So it is told the host's TSC frequency (vm/host/tsc-khz.c)
+# and that the TSC is reliable.  Not with -icount, whose TSC is virtual.
+if [ "$accel" = tcg ] && [ -z "$icount" ]; then
+	tsc_bin=$WTSMGR_CACHE/build/tsc-khz
+	if [ ! -x "$tsc_bin" ] || [ "$REPO/vm/host/tsc-khz.c" -nt "$tsc_bin" ]; then
+		gcc -O2 -o "$tsc_bin.tmp" "$REPO/vm/host/tsc-khz.c" && mv "$tsc_bin.tmp" "$tsc_bin" ||
+			log "note: could not build vm/host/tsc-khz.c"
+	fi
+	if tsc_khz=$("$tsc_bin" 2>/dev/null) && [ -n "$tsc_khz" ]; then
+		append="$append tsc_early_khz=$tsc_khz tsc=reliable"
+	else
+		log "note: the host's TSC does not tick at a constant rate: the guest may keep time with jiffies"
+	fi
+fi
+
 # Firmware: qboot where the root has it.  SeaBIOS, QEMU's default, builds
 # the MP table from the CPUs it counted at boot, and under TCG it counts
 # only the boot CPU; our kernel has no ACPI and takes its CPUs from the MP

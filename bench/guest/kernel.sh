@@ -66,6 +66,7 @@ Q=/sys/block/${DEV##*/}/queue
 		echo "$f=$(cat "$Q/$f" 2>/dev/null | tr ' ' '_')"
 	done
 	echo "ncpu=$(nproc)"
+	echo "clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)"
 	echo "thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)"
 } > "$OUT/device.txt"
 blog "kernel: device $(tr '\n' ' ' < "$OUT/device.txt")"

@@ -69,13 +69,7 @@ setup_events() {
 setup_probes
 setup_events
 for fs in $FSES; do
-	grep -q " $MNT " /proc/mounts && umount $MNT
-	case $fs in
-	xfs) mkfs.xfs -f -q "$DEV";;
-	ext4) mkfs.ext4 -F -q -b 4096 -E lazy_itable_init=0,lazy_journal_init=0 "$DEV" 3G;;
-	*) bdie "qd1-trace: unknown file system $fs";;
-	esac
-	mount -t $fs "$DEV" $MNT
+	bench_mkfs $fs "$DEV" $MNT
 	dd if=/dev/zero of=$MNT/file bs=1M count=256 oflag=direct status=none
 	sync
 	for mode in wt direct; do

@@ -85,12 +85,7 @@ kworker_delta() {
 # one_run SHAPE N: one timed background writeback of the data set
 one_run() {
 	local shape=$1 n=$2 t0 t1 b0 b1 s0 s1 kw status=ok bytes
-	grep -q " $MNT " /proc/mounts && umount $MNT
-	case $fs in
-	xfs) mkfs.xfs -f -q "$DEV";;
-	ext4) mkfs.ext4 -F -q -b 4096 -E lazy_itable_init=0,lazy_journal_init=0 "$DEV" 3G;;
-	esac
-	mount -t $fs "$DEV" $MNT
+	bench_mkfs $fs "$DEV" $MNT
 	sync
 	echo "$n" > "$KNOB"
 	hold_writeback

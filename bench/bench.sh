@@ -327,7 +327,7 @@ fi
 	echo "accel=$ACCEL"
 	[ "$ACCEL" != tcg ] || echo "qemu_cpu=$QEMU_CPU"
 	echo "qemu=$(chroot "$ROOT_DIR/dir" dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null)"
-	echo "guest=$(nproc) vCPUs, 4096 MB"
+	echo "guest=$(nproc) vCPUs, 4096 MB allocated on the host at start (-mem-prealloc)"
 	echo "guest_kernel=$(cat "$KERNEL_DIR/kernel.release") (bzImage built $(date -r "$KERNEL_DIR/bzImage" '+%F %T'))"
 	echo "postgresql=$(chroot "$ROOT_DIR/dir" dpkg-query -W -f='${Version}' postgresql-18 2>/dev/null)"
 	echo "instructions=$plugin_note"
@@ -372,7 +372,7 @@ if [ $icount_pass = 1 ]; then
 	scratch_args=(--scratch "$template_img")
 fi
 rc=0
-"$REPO/vm/run.sh" --accel "$ACCEL" --cpu "$QEMU_CPU" --out "$OUTDIR/raw" --timeout "$timeout" \
+"$REPO/vm/run.sh" --accel "$ACCEL" --cpu "$QEMU_CPU" --prealloc --out "$OUTDIR/raw" --timeout "$timeout" \
 	"${insn_args[@]}" "${scratch_args[@]}" "${throttle_args[@]}" "${wcache_args[@]}" -- \
 	env BENCH_CONFIGS="$CONFIGS" BENCH_SCALE="$SCALE" BENCH_DURATION="$DURATION" \
 	BENCH_WARMUP="$WARMUP" BENCH_CLIENTS="$CLIENTS" BENCH_JOBS="$JOBS" \

@@ -1426,11 +1426,6 @@ def kernel_section(results, m=None):
     if wc != "write back":
         lines.append(f"**The device's write cache was '{wc}', not 'write back'**: its flush "
                      "figures do not show what a volatile cache costs.\n")
-    if dev.get("warmed_mb"):
-        lines.append(f"Before the first run the guest touched {dev['warmed_mb']} MiB of its free "
-                     "memory once: under TCG the host backs guest memory at its first touch, "
-                     "which in a fresh boot made the first runs' new page cache folios (write-"
-                     "through's copies, not O_DIRECT's) pay the host's page faults too.\n")
     cs = dev.get("clocksource", "")
     if cs:
         lines.append(f"Guest clocksource: `{cs}`.\n")

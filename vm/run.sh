@@ -14,6 +14,11 @@
 #                    (default: a fresh folder under $WTSMGR_CACHE/runs)
 #   --timeout SEC    power off after SEC seconds (default 3600)
 #   --mem MB         guest memory (default 4096)
+#   --prealloc       QEMU allocates all guest memory on the host at start
+#                    (-mem-prealloc): otherwise the host allocates a guest
+#                    page when the guest first touches it, which under TCG
+#                    makes the guest's first use of each page far dearer
+#                    (benchmarks use it)
 #   --smp N          guest CPUs (default: the host's)
 #   --no-atomic      the NVMe namespace advertises no atomic writes
 #   --write-cache on|off  set the NVMe namespaces' volatile write cache
@@ -67,6 +72,7 @@ kernel=$KERNEL_DIR/bzImage
 out=
 timeout=3600
 mem=4096
+prealloc=0
 smp=$(nproc)
 atomic=1
 accel=
@@ -84,6 +90,7 @@ while [ $# -gt 0 ]; do
 	--out) out=$2; shift 2;;
 	--timeout) timeout=$2; shift 2;;
 	--mem) mem=$2; shift 2;;
+	--prealloc) prealloc=1; shift;;
 	--smp) smp=$2; shift 2;;
 	--no-atomic) atomic=0; shift;;
 	--write-cache) write_cache=$2; shift 2;;
@@ -262,6 +269,8 @@ fi
 # only the boot CPU; our kernel has no ACPI and takes its CPUs from the MP
 # table, so with SeaBIOS a guest given -smp 2 ran on one CPU.  qboot lists
 # every CPU QEMU has (and boots a little faster).
+prealloc_opts=()
+[ $prealloc = 0 ] || prealloc_opts=(-mem-prealloc)
 firmware_opts=()
 [ ! -f "$ROOT_DIR/dir/usr/share/qemu/qboot.rom" ] ||
 	firmware_opts=(-bios /usr/share/qemu/qboot.rom)
@@ -271,7 +280,7 @@ echo "$smp" > "$out/smp"
 # bind mounts vanish with it.
 M=/wtsmgr
 qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot "${firmware_opts[@]}"
-	"${accel_opts[@]}" -smp "$smp" -m "$mem"
+	"${accel_opts[@]}" -smp "$smp" -m "$mem" "${prealloc_opts[@]}"
 	-serial stdio -monitor none "${qmp_opts[@]}" "${plugin_opts[@]}"
 	-kernel $M/run/bzImage -append "$append"
 	-drive file=$M/root.img,if=virtio,format=raw,snapshot=on,readonly=off

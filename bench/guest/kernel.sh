@@ -136,25 +136,6 @@ pair() {
 	fi
 }
 
-# Touch the guest's free memory once before the first run.  Under TCG
-# the host backs guest memory when the guest first touches it: in a fresh
-# boot the first runs' new page cache folios (write-through's copies,
-# not O_DIRECT's) also paid the host's page faults (a write-through QD1
-# write cost 468 µs of CPU in the first round against 186 in the second).
-warm_memory() {
-	local free mb t=$(date +%s)
-	free=$(awk '/^MemAvailable:/ {print int($2 / 1024)}' /proc/meminfo)
-	mb=$(( free > 1536 ? free - 1024 : 0 ))
-	[ $mb -gt 0 ] || return 0
-	mkdir -p /mnt/kwarm
-	mount -t tmpfs -o size=${mb}m kwarm /mnt/kwarm
-	dd if=/dev/zero of=/mnt/kwarm/fill bs=1M count=$mb status=none || true
-	umount /mnt/kwarm
-	echo "warmed_mb=$mb" >> "$OUT/device.txt"
-	blog "kernel: touched $mb MiB of guest memory in $(( $(date +%s) - t )) s"
-}
-[ "$DROP" = 0 ] || warm_memory
-
 FSES=(xfs ext4 ext4-bigalloc)
 t_start=$(date +%s)
 blog "kernel: $REPEATS rounds; ${MB} MiB file, ${SECS} s per timed run, ${FMB} MiB file for the folio tests"

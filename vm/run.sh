@@ -254,7 +254,7 @@ append="$append scsi_debug.lbpws=1"
 if [ "$accel" = tcg ] && [ -z "$icount" ]; then
 	tsc_bin=$WTSMGR_CACHE/build/tsc-khz
 	if [ ! -x "$tsc_bin" ] || [ "$REPO/vm/host/tsc-khz.c" -nt "$tsc_bin" ]; then
-		gcc -O2 -o "$tsc_bin.tmp" "$REPO/vm/host/tsc-khz.c" && mv "$tsc_bin.tmp" "$tsc_bin" ||
+		gcc -O2 -o "$tsc_bin.$$" "$REPO/vm/host/tsc-khz.c" && mv "$tsc_bin.$$" "$tsc_bin" ||
 			log "note: could not build vm/host/tsc-khz.c"
 	fi
 	if tsc_khz=$("$tsc_bin" 2>/dev/null) && [ -n "$tsc_khz" ]; then

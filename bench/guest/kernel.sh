@@ -85,16 +85,7 @@ folio_sizes() {
 drop_caches() { [ "$DROP" = 0 ] || echo 3 > /proc/sys/vm/drop_caches; }
 
 make_fs() {	# make_fs FS: a fresh file system on $DEV at $MNT, with the files
-	grep -q " $MNT " /proc/mounts && umount $MNT
-	case $1 in
-	xfs) mkfs.xfs -f -q "$DEV";;
-	# No lazy inode-table zeroing in the background: it would count as
-	# the first runs' device writes.  3 GiB: quicker to make.
-	ext4) mkfs.ext4 -F -q -b 4096 -E lazy_itable_init=0,lazy_journal_init=0 "$DEV" 3G;;
-	ext4-bigalloc) mkfs.ext4 -F -q -b 4096 -O bigalloc -C 16384 \
-		-E lazy_itable_init=0,lazy_journal_init=0 "$DEV" 3G;;
-	esac
-	mount -t "${1%-bigalloc}" "$DEV" $MNT
+	bench_mkfs "$1" "$DEV" $MNT
 	# Written (not unwritten) extents, so that every run overwrites.
 	dd if=/dev/zero of=$MNT/file bs=1M count="$MB" oflag=direct status=none
 	[ "$1" = ext4-bigalloc ] || dd if=/dev/zero of=$MNT/small bs=1M count="$FMB" oflag=direct status=none

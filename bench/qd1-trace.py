@@ -46,6 +46,7 @@ MARKS = [('wt_enter', 'entry -> iomap_writethrough'),
          ('dio_enter', 'entry -> __iomap_dio_rw'),
          ('dio_ret', '__iomap_dio_rw returns -> exit'),
          ('wt_ret', 'iomap_writethrough returns -> exit')]
+MARK_NAMES = {k for k, _ in MARKS}
 
 
 def parse(path):
@@ -97,7 +98,7 @@ def parse(path):
             elif ev in ('sched_wakeup', 'sched_waking'):
                 if f'pid={writer} ' in rest and 'complete' in cur:
                     cur.setdefault(ev, ts)
-            elif pid == writer and ev in dict(MARKS):
+            elif pid == writer and ev in MARK_NAMES:
                 cur.setdefault(ev, ts)
 
 
